@@ -1,0 +1,256 @@
+/**
+ * Bytes to record batches: the one place that knows about chunk boundaries, CR/LF,
+ * the BOM, strict UTF-8 and the record size limit. It is a plain class (no stream) so
+ * that property tests can drive it synchronously with any chunking.
+ */
+import { isUtf8 } from 'node:buffer';
+import type { Framer, RecordBatch, RecordScanner, Rejection } from './contracts.js';
+import { ERROR_CODES, type ErrorCode } from './errors.js';
+import { newlineFramer } from './framers.js';
+
+const LF = 0x0a;
+const CR = 0x0d;
+const EMPTY = Buffer.alloc(0);
+
+/** Rejected records keep at most this much of their text, so a dead letter stays small. */
+export const MAX_REJECTED_TEXT = 1024;
+
+export interface FrameDecoderOptions {
+  /** Names the input in positions and errors: a path, `-` for stdin, a URL. */
+  source: string;
+  framer?: Framer;
+  /** Longest record accepted, in bytes, terminator excluded. Default 1 MiB. */
+  maxRecordBytes?: number;
+}
+
+export const DEFAULT_MAX_RECORD_BYTES = 1024 * 1024;
+
+export class FrameDecoder {
+  readonly source: string;
+  private readonly scanner: RecordScanner;
+  private readonly multiline: boolean;
+  private readonly maxRecordBytes: number;
+  /** Bytes received but not yet cut into records; always starts at a record start (or in a discarded record). */
+  private pending: Buffer = EMPTY;
+  /** How much of `pending` the scanner has already seen. */
+  private scanned = 0;
+  /** Input offset of `pending[0]`. */
+  private base = 0;
+  /** Line on which `pending[0]` lies. */
+  private line = 1;
+  private started = false;
+  /** Inside an over-long record: its bytes are dropped until the record ends. */
+  private discarding: { line: number; offset: number; head: string } | undefined;
+  private ended = false;
+
+  constructor(options: FrameDecoderOptions) {
+    this.source = options.source;
+    const framer = options.framer ?? newlineFramer;
+    this.scanner = framer.scanner();
+    this.multiline = framer.multiline;
+    this.maxRecordBytes = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
+    if (!Number.isSafeInteger(this.maxRecordBytes) || this.maxRecordBytes < 1) {
+      throw new RangeError(`maxRecordBytes: expected a positive integer, got ${options.maxRecordBytes}`);
+    }
+  }
+
+  /** Cuts every complete record out of the input so far. Returns undefined when there is none. */
+  push(chunk: Uint8Array): RecordBatch | undefined {
+    if (this.ended) throw new Error('FrameDecoder: push after end');
+    if (chunk.length === 0) return undefined;
+    let buf = this.pending.length === 0 ? toBuffer(chunk) : Buffer.concat([this.pending, chunk]);
+    if (!this.started) {
+      // A BOM can only be judged once three bytes are here.
+      if (buf.length < 3 && isBomPrefix(buf)) {
+        this.pending = buf;
+        return undefined;
+      }
+      this.started = true;
+      if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) {
+        buf = buf.subarray(3);
+        this.base = 3;
+      }
+    }
+    const ends: number[] = [];
+    this.scanner.scan(buf, this.scanned, ends);
+    const batch = this.cut(buf, ends, chunk.length);
+    return batch;
+  }
+
+  /** Flushes the final unterminated record, if any. Call once. */
+  end(): RecordBatch | undefined {
+    if (this.ended) return undefined;
+    this.ended = true;
+    const buf = this.pending;
+    this.pending = EMPTY;
+    const batch = this.newBatch(0);
+    if (this.discarding) {
+      this.rejectDiscarded(batch);
+    } else if (buf.length > 0) {
+      const pendingError = this.scanner.pendingError?.();
+      if (pendingError) {
+        this.reject(batch, pendingError, this.line, this.base, buf.subarray(0, MAX_REJECTED_TEXT));
+      } else {
+        this.emit(batch, buf, 0, buf.length, this.line, this.base);
+        this.validateUtf8(batch, buf);
+      }
+    }
+    return batch.records.length + batch.rejects.length > 0 ? batch : undefined;
+  }
+
+  private cut(buf: Buffer, ends: number[], chunkBytes: number): RecordBatch | undefined {
+    const batch = this.newBatch(chunkBytes);
+    let start = 0;
+    let line = this.line;
+    for (const end of ends) {
+      const recordLine = line;
+      line += this.multiline ? countLF(buf, start, end) + 1 : 1;
+      if (this.discarding) {
+        this.rejectDiscarded(batch);
+      } else if (end - start > this.maxRecordBytes + (buf[end - 1] === CR ? 1 : 0)) {
+        this.reject(
+          batch,
+          'SLUICE_E_RECORD_TOO_LARGE',
+          recordLine,
+          this.base + start,
+          buf.subarray(start, start + MAX_REJECTED_TEXT),
+        );
+      } else {
+        this.emit(batch, buf, start, end, recordLine, this.base + start);
+      }
+      start = end + 1;
+    }
+    this.validateUtf8(batch, buf);
+    this.base += start;
+    this.line = line;
+    let rest = buf.subarray(start);
+    if (rest.length > this.maxRecordBytes + 1) {
+      // The record under way is already too long: remember where it began, drop its
+      // bytes, and reject it once its end is found. Memory stays bounded.
+      if (!this.discarding) {
+        this.discarding = { line: this.line, offset: this.base, head: decodeHead(rest) };
+      }
+      if (this.multiline) this.line += countLF(rest, 0, rest.length);
+      this.base += rest.length;
+      rest = EMPTY;
+    }
+    // Copy the tail out of the chunk so the chunk itself can be collected.
+    this.pending = rest.length === 0 ? EMPTY : Buffer.from(rest);
+    this.scanned = this.pending.length;
+    return batch.records.length + batch.rejects.length > 0 || batch.bytes > 0 ? batch : undefined;
+  }
+
+  private newBatch(bytes: number): RecordBatch {
+    return { source: this.source, records: [], lines: [], offsets: [], rejects: [], bytes };
+  }
+
+  private emit(
+    batch: RecordBatch,
+    buf: Buffer,
+    start: number,
+    end: number,
+    line: number,
+    offset: number,
+  ): void {
+    if (end > start && buf[end - 1] === CR) end--;
+    // Decoding is deferred to validateUtf8 so that a whole batch is checked at once;
+    // records hold their byte ranges until then.
+    batch.records.push(buf.toString('utf8', start, end));
+    batch.lines.push(line);
+    batch.offsets.push(offset);
+    (batch as BatchInProgress).ranges ??= [];
+    (batch as BatchInProgress).ranges!.push(start, end);
+  }
+
+  private reject(batch: RecordBatch, code: ErrorCode, line: number, offset: number, text: Uint8Array): void {
+    batch.rejects.push(
+      rejection(this.source, code, line, offset, Buffer.from(text).toString('utf8'), batch.records.length),
+    );
+  }
+
+  private rejectDiscarded(batch: RecordBatch): void {
+    const d = this.discarding!;
+    this.discarding = undefined;
+    batch.rejects.push(
+      rejection(
+        this.source,
+        'SLUICE_E_RECORD_TOO_LARGE',
+        d.line,
+        d.offset,
+        d.head,
+        batch.records.length,
+        `record exceeds the maximum record size of ${this.maxRecordBytes} bytes`,
+      ),
+    );
+  }
+
+  /**
+   * Strict UTF-8 without paying per record on the happy path: one native check over
+   * the whole span, and only when it fails, a check per record to find the culprits.
+   */
+  private validateUtf8(batch: RecordBatch, buf: Buffer): void {
+    const ranges = (batch as BatchInProgress).ranges;
+    delete (batch as BatchInProgress).ranges;
+    if (!ranges || ranges.length === 0) return;
+    if (isUtf8(buf.subarray(ranges[0], ranges[ranges.length - 1]))) return;
+    const keep: number[] = [];
+    for (let r = 0; r < batch.records.length; r++) {
+      const s = ranges[2 * r]!;
+      const e = ranges[2 * r + 1]!;
+      if (isUtf8(buf.subarray(s, e))) {
+        keep.push(r);
+        continue;
+      }
+      batch.rejects.push(
+        rejection(this.source, 'SLUICE_E_UTF8', batch.lines[r]!, batch.offsets[r]!, undefined, keep.length),
+      );
+    }
+    // Earlier rejections counted records that are now gone; re-express their `at`.
+    for (const rej of batch.rejects) {
+      if (rej.code !== 'SLUICE_E_UTF8') rej.at = keep.filter((r) => r < rej.at).length;
+    }
+    batch.records = keep.map((r) => batch.records[r]!);
+    batch.lines = keep.map((r) => batch.lines[r]!);
+    batch.offsets = keep.map((r) => batch.offsets[r]!);
+    batch.rejects.sort((a, b) => a.offset - b.offset);
+  }
+}
+
+interface BatchInProgress extends RecordBatch {
+  ranges?: number[];
+}
+
+export function rejection(
+  source: string,
+  code: ErrorCode,
+  line: number,
+  offset: number,
+  record: string | undefined,
+  at: number,
+  message: string = ERROR_CODES[code].message,
+): Rejection {
+  const r: Rejection = { code, stage: 'frame', message, source, line, offset, at };
+  if (record !== undefined)
+    r.record = record.length > MAX_REJECTED_TEXT ? record.slice(0, MAX_REJECTED_TEXT) : record;
+  return r;
+}
+
+function decodeHead(buf: Uint8Array): string {
+  return Buffer.from(buf.subarray(0, MAX_REJECTED_TEXT)).toString('utf8');
+}
+
+function countLF(buf: Uint8Array, start: number, end: number): number {
+  let n = 0;
+  for (let i = buf.indexOf(LF, start); i !== -1 && i < end; i = buf.indexOf(LF, i + 1)) n++;
+  return n;
+}
+
+function isBomPrefix(buf: Uint8Array): boolean {
+  const bom = [0xef, 0xbb, 0xbf];
+  for (let i = 0; i < buf.length; i++) if (buf[i] !== bom[i]) return false;
+  return true;
+}
+
+function toBuffer(chunk: Uint8Array): Buffer {
+  return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
+}

@@ -1,0 +1,91 @@
+/**
+ * The two framers every built-in format needs. A format with other rules writes its
+ * own {@link Framer}; these are also the reference for how.
+ */
+
+import type { Framer, RecordScanner } from './contracts.js';
+import type { ErrorCode } from './errors.js';
+
+const LF = 0x0a;
+
+/** One record per line: every LF ends a record. */
+export const newlineFramer: Framer = {
+  name: 'newline',
+  multiline: false,
+  scanner(): RecordScanner {
+    return {
+      scan(buf, from, ends) {
+        for (let i = buf.indexOf(LF, from); i !== -1; i = buf.indexOf(LF, i + 1)) ends.push(i);
+      },
+    };
+  },
+};
+
+/**
+ * RFC 4180 quoting: an LF inside a quoted field does not end the record. A quote
+ * opens a field only at the start of a field (after the delimiter or at the start of
+ * a record); elsewhere it is data, so one stray quote cannot swallow the rest of the
+ * file. Inside a field a doubled quote is an escaped quote, which the toggle below
+ * handles for free (close, then open again).
+ *
+ * Both `quote` and `delimiter` must be single-byte (ASCII) characters.
+ */
+export function quotedFramer(quote: string, delimiter: string): Framer {
+  const q = asciiByte(quote, 'quote');
+  const d = asciiByte(delimiter, 'delimiter');
+  return {
+    name: `quoted(${quote})`,
+    multiline: true,
+    scanner(): RecordScanner {
+      let inQuote = false;
+      // True while the last byte consumed was a closing quote: a quote right after it
+      // is the second half of a doubled (escaped) quote and re-opens the field.
+      let justClosed = false;
+      return {
+        scan(buf, from, ends) {
+          const n = buf.length;
+          let i = from;
+          // Next quote and next LF, found with indexOf (memchr) so a quote-free stretch
+          // is scanned at native speed; each is searched again only once passed.
+          let nq = buf.indexOf(q, i);
+          let nl = buf.indexOf(LF, i);
+          while (i < n) {
+            if (inQuote) {
+              if (nq === -1) return;
+              inQuote = false;
+              justClosed = true;
+              i = nq + 1;
+            } else if (nq !== -1 && (nl === -1 || nq < nl)) {
+              // A quote opens a field only at a field start. Index 0 is one: the decoder
+              // hands over buffers that begin at a record start.
+              const prev = buf[nq - 1];
+              if ((justClosed && nq === i) || nq === 0 || prev === d || prev === LF) inQuote = true;
+              justClosed = false;
+              i = nq + 1;
+            } else if (nl === -1) {
+              justClosed = false;
+              return;
+            } else {
+              ends.push(nl);
+              justClosed = false;
+              i = nl + 1;
+            }
+            if (nq !== -1 && nq < i) nq = buf.indexOf(q, i);
+            if (nl !== -1 && nl < i) nl = buf.indexOf(LF, i);
+          }
+        },
+        pendingError(): ErrorCode | undefined {
+          return inQuote ? 'SLUICE_E_UNTERMINATED_QUOTE' : undefined;
+        },
+      };
+    },
+  };
+}
+
+function asciiByte(ch: string, what: string): number {
+  const c = ch.charCodeAt(0);
+  if (ch.length !== 1 || c > 0x7f || c === LF || c === 0x0d) {
+    throw new TypeError(`${what} must be one ASCII character other than CR or LF, got ${JSON.stringify(ch)}`);
+  }
+  return c;
+}

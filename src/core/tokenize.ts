@@ -1,0 +1,85 @@
+/**
+ * The record → token step, shared by every format: it calls the format's tokenizer
+ * once per record in plain code (no stream per record), turns whatever a tokenizer
+ * throws into a coded rejection with its position, and keeps the count that proves
+ * no record was lost: `records = emitted + rejected`.
+ */
+import type { Batch, Position, RecordBatch, Rejection, Tokenizer } from './contracts.js';
+import { isSluiceError } from './errors.js';
+import { MAX_REJECTED_TEXT } from './frame-decoder.js';
+
+export function emptyBatch<T>(source: string): Batch<T> {
+  return { source, items: [], rejects: [], records: 0, skipped: 0, bytes: 0 };
+}
+
+/**
+ * Tokenizes one record batch. Framing rejections are carried over in order, their
+ * `at` re-expressed in items; each counts as a record.
+ */
+export function tokenizeBatch<T>(tokenizer: Tokenizer<T>, input: RecordBatch): Batch<T> {
+  const out = emptyBatch<T>(input.source);
+  out.bytes = input.bytes;
+  const items = out.items;
+  const frameRejects = input.rejects;
+  let nextReject = 0;
+  // One position object per batch, refreshed per record: the contract says `at` is
+  // only valid during the call, which spares an allocation per record.
+  const at: Position = { source: input.source, line: 0, offset: 0 };
+  const { records, lines, offsets } = input;
+  for (let r = 0; r < records.length; r++) {
+    while (nextReject < frameRejects.length && frameRejects[nextReject]!.at <= r) {
+      out.rejects.push({ ...frameRejects[nextReject++]!, at: items.length });
+      out.records++;
+    }
+    const record = records[r]!;
+    at.line = lines[r]!;
+    at.offset = offsets[r]!;
+    const before = items.length;
+    try {
+      tokenizer.tokenize(record, at, items);
+    } catch (e) {
+      // A failing record emits nothing, even tokens it appended before throwing.
+      items.length = before;
+      out.rejects.push(tokenizerRejection(e, at, record, before));
+      out.records++;
+      continue;
+    }
+    if (items.length === before) out.skipped++;
+    else out.records++;
+  }
+  while (nextReject < frameRejects.length) {
+    out.rejects.push({ ...frameRejects[nextReject++]!, at: items.length });
+    out.records++;
+  }
+  return out;
+}
+
+/** Runs the tokenizer's `flush` at end of input; a throw becomes a rejection at the end position. */
+export function flushTokenizer<T>(tokenizer: Tokenizer<T>, source: string, end: Position): Batch<T> {
+  const out = emptyBatch<T>(source);
+  if (!tokenizer.flush) return out;
+  try {
+    tokenizer.flush(out.items);
+  } catch (e) {
+    out.items.length = 0;
+    out.rejects.push(tokenizerRejection(e, end, undefined, 0));
+    out.records++;
+  }
+  return out;
+}
+
+function tokenizerRejection(e: unknown, at: Position, record: string | undefined, index: number): Rejection {
+  const coded = isSluiceError(e);
+  const r: Rejection = {
+    code: coded ? e.code : 'SLUICE_E_PARSE',
+    stage: 'tokenize',
+    message: e instanceof Error ? e.message : String(e),
+    source: at.source,
+    line: at.line,
+    offset: at.offset,
+    at: index,
+  };
+  if (record !== undefined)
+    r.record = record.length > MAX_REJECTED_TEXT ? record.slice(0, MAX_REJECTED_TEXT) : record;
+  return r;
+}
