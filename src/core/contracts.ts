@@ -124,6 +124,13 @@ export interface Batch<T> {
   rejects: Rejection[];
   /** Records given to the tokenizer that carried data, rejected ones included. */
   records: number;
+  /**
+   * Where each item came from, when the pipeline asked for it (it does when there are
+   * transforms, so a transform's rejection can name its line): `lines[i]` and
+   * `offsets[i]` are item i's record's line and byte offset.
+   */
+  lines?: number[];
+  offsets?: number[];
   /** Records that carried no data (headers, blank lines). */
   skipped: number;
   bytes: number;

@@ -16,6 +16,8 @@ export interface TokenizerStreamOptions {
   options?: Record<string, unknown>;
   /** Longest record accepted, in bytes. Default 1 MiB. */
   maxRecordBytes?: number;
+  /** Record each item's line and offset in the batch (`Batch.lines`/`offsets`), for later stages' errors. */
+  trackOrigins?: boolean;
   /** Batches buffered on the readable side before backpressure applies. Default 4. */
   highWaterMark?: number;
 }

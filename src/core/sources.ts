@@ -1,0 +1,126 @@
+/**
+ * Inputs: files, stdin, or any Readable, opened lazily (so a thousand files do not
+ * hold a thousand descriptors) and decompressed when they are gzip, recognised by
+ * the magic bytes whatever the name says.
+ */
+import { createReadStream, statSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { SluiceError } from './errors.js';
+
+export interface Input {
+  /** Names the input in positions and rejections: a path, `-` for stdin, a label. */
+  readonly source: string;
+  /** Size in bytes when known (a regular file), for progress. */
+  readonly size?: number;
+  /** Opens the byte stream; called once, when the input's turn comes. */
+  open(): Readable;
+}
+
+/** What a caller may pass as an input: a path (`-` is stdin), a Readable, or an {@link Input}. */
+export type InputSpec = string | Readable | Input;
+
+const READ_CHUNK = 64 * 1024;
+
+export function fileInput(path: string): Input {
+  let size: number | undefined;
+  try {
+    const st = statSync(path);
+    if (st.isFile()) size = st.size;
+  } catch {
+    // Reported when opened, with the same message a read would give.
+  }
+  return {
+    source: path,
+    ...(size !== undefined ? { size } : {}),
+    open: () => withInputErrors(createReadStream(path, { highWaterMark: READ_CHUNK }), path),
+  };
+}
+
+export function stdinInput(stdin: Readable = process.stdin): Input {
+  return { source: '-', open: () => stdin };
+}
+
+export function streamInput(stream: Readable, source = 'stream'): Input {
+  return { source, open: () => stream };
+}
+
+export function toInput(spec: InputSpec): Input {
+  if (typeof spec === 'string') return spec === '-' ? stdinInput() : fileInput(spec);
+  if (spec instanceof Readable) return streamInput(spec);
+  return spec;
+}
+
+/** Rewrites low-level read errors (ENOENT, EISDIR, EACCES) into a coded error naming the input. */
+function withInputErrors(stream: Readable, source: string): Readable {
+  const original = stream.destroy.bind(stream);
+  stream.destroy = (err?: Error) => {
+    if (err && !(err instanceof SluiceError)) {
+      err = new SluiceError('SLUICE_E_INPUT', `cannot read ${source}: ${describeIoError(err)}`, {
+        stage: 'input',
+        cause: err,
+      });
+    }
+    return original(err);
+  };
+  return stream;
+}
+
+function describeIoError(e: Error & { code?: string }): string {
+  switch (e.code) {
+    case 'ENOENT':
+      return 'no such file';
+    case 'EISDIR':
+      return 'is a directory';
+    case 'EACCES':
+      return 'permission denied';
+    default:
+      return e.message;
+  }
+}
+
+const GZIP_MAGIC_0 = 0x1f;
+const GZIP_MAGIC_1 = 0x8b;
+
+/**
+ * A pipeline stage that passes bytes through, or gunzips them when they start with
+ * the gzip magic bytes. Concatenated gzip members (from `cat a.gz b.gz`) are handled
+ * by zlib itself.
+ */
+export async function* autoGunzip(source: AsyncIterable<Buffer>, options: { name?: string; signal?: AbortSignal } = {}) {
+  const it = source[Symbol.asyncIterator]();
+  let head = Buffer.alloc(0);
+  while (head.length < 2) {
+    const r = await it.next();
+    if (r.done) {
+      if (head.length > 0) yield head;
+      return;
+    }
+    head = head.length === 0 ? r.value : Buffer.concat([head, r.value]);
+  }
+  const rest = (async function* () {
+    yield head;
+    for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
+  })();
+  if (head[0] !== GZIP_MAGIC_0 || head[1] !== GZIP_MAGIC_1) {
+    yield* rest;
+    return;
+  }
+  const gunzip = createGunzip({ chunkSize: READ_CHUNK });
+  const compressed = Readable.from(rest, { objectMode: false });
+  compressed.on('error', (e) => gunzip.destroy(e));
+  compressed.pipe(gunzip);
+  try {
+    for await (const chunk of gunzip) {
+      if (options.signal?.aborted) break;
+      yield chunk as Buffer;
+    }
+  } catch (e) {
+    throw new SluiceError('SLUICE_E_INPUT', `cannot decompress ${options.name ?? "gzip input"}: ${(e as Error).message}`, {
+      stage: 'input',
+      cause: e,
+    });
+  } finally {
+    compressed.destroy();
+  }
+}

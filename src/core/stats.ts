@@ -1,0 +1,43 @@
+/**
+ * The ledger of a run. Every input record is accounted for:
+ * `records.in === records.emitted + records.rejected`; every token the tokenizers
+ * produced either reached the sinks (possibly expanded by a transform), was dropped
+ * on purpose by a transform (`filtered`), or was rejected.
+ */
+import type { ErrorCode } from './errors.js';
+
+export interface RunStats {
+  inputs: number;
+  bytes: number;
+  records: { in: number; emitted: number; rejected: number; skipped: number };
+  items: { tokenized: number; filtered: number; rejected: number; written: number };
+  rejectedByCode: Partial<Record<ErrorCode, number>>;
+  /** Milliseconds since the run started (updated as it goes, final at the end). */
+  elapsedMs: number;
+  recordsPerSecond: number;
+  bytesPerSecond: number;
+  /** Total input size when every input's size is known up front (plain files), for progress. */
+  totalBytes?: number;
+}
+
+export function createStats(): RunStats {
+  return {
+    inputs: 0,
+    bytes: 0,
+    records: { in: 0, emitted: 0, rejected: 0, skipped: 0 },
+    items: { tokenized: 0, filtered: 0, rejected: 0, written: 0 },
+    rejectedByCode: {},
+    elapsedMs: 0,
+    recordsPerSecond: 0,
+    bytesPerSecond: 0,
+  };
+}
+
+/** Refreshes the derived fields. */
+export function updateRates(stats: RunStats, startedAt: number): void {
+  stats.elapsedMs = Math.max(0, performance.now() - startedAt);
+  const s = stats.elapsedMs / 1000;
+  stats.records.emitted = stats.records.in - stats.records.rejected;
+  stats.recordsPerSecond = s > 0 ? Math.round(stats.records.in / s) : 0;
+  stats.bytesPerSecond = s > 0 ? Math.round(stats.bytes / s) : 0;
+}

@@ -1,0 +1,78 @@
+/**
+ * A sink over any Node Writable (stdout, a file, a socket): writes each batch's text
+ * in one `write` call and waits for `drain` when the stream asks, so a slow consumer
+ * slows the whole pipeline instead of growing a buffer.
+ */
+import { once } from 'node:events';
+import type { Writable } from 'node:stream';
+import type { Sink } from '../core/contracts.js';
+import { SluiceError } from '../core/errors.js';
+
+export interface StreamSinkOptions {
+  name?: string;
+  /** End the stream on close. Default true; false for process.stdout, which Node must not end early. */
+  end?: boolean;
+}
+
+export function streamSink(stream: Writable, options: StreamSinkOptions = {}): Sink<string | Uint8Array> {
+  const name = options.name ?? 'stream';
+  const end = options.end ?? true;
+  let failure: Error | undefined;
+  let closing: Promise<void> | undefined;
+  // Remember the first error the stream reports, even between writes: EPIPE on stdout
+  // arrives asynchronously, and a later write must see it instead of hanging on drain.
+  const onError = (e: Error): void => {
+    failure ??= e;
+  };
+  stream.on('error', onError);
+
+  const wrap = (e: unknown): SluiceError =>
+    e instanceof SluiceError
+      ? e
+      : new SluiceError('SLUICE_E_OUTPUT', `cannot write to ${name}: ${(e as Error).message}`, {
+          stage: 'sink',
+          cause: e,
+        });
+
+  return {
+    name,
+    async write(batch, signal) {
+      if (failure) throw wrap(failure);
+      if (batch.length === 0) return;
+      const chunk = batch.length === 1 ? batch[0]! : joinChunks(batch);
+      if (stream.write(chunk)) return;
+      // `once` rejects on 'error', so a broken pipe ends the wait instead of hanging it.
+      try {
+        await once(stream, 'drain', { signal });
+      } catch (e) {
+        throw wrap(failure ?? e);
+      }
+      if (failure) throw wrap(failure);
+    },
+    close() {
+      closing ??= (async () => {
+        try {
+          if (failure) throw wrap(failure);
+          if (!end) {
+            // Wait for what was written to be flushed without ending the stream.
+            if (stream.writableNeedDrain) await once(stream, 'drain');
+            return;
+          }
+          if (!stream.writableEnded) stream.end();
+          if (!stream.writableFinished) await once(stream, 'finish');
+          if (failure) throw wrap(failure);
+        } finally {
+          stream.off('error', onError);
+          // Keep a listener so a late error (EPIPE after close) cannot crash the process.
+          stream.on('error', () => {});
+        }
+      })();
+      return closing;
+    },
+  };
+}
+
+function joinChunks(batch: readonly (string | Uint8Array)[]): string | Buffer {
+  if (batch.every((c) => typeof c === 'string')) return (batch as string[]).join('');
+  return Buffer.concat(batch.map((c) => (typeof c === 'string' ? Buffer.from(c) : c)));
+}
