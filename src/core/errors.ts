@@ -104,6 +104,7 @@ export function toSluiceError(e: unknown, code: ErrorCode, stage: Stage, positio
     if (position && !e.position) e.position = position;
     return e;
   }
-  const message = e instanceof Error ? e.message : String(e);
+  // An Error without a message (`new Error()`) falls back to the code's own message.
+  const message = (e instanceof Error ? e.message : String(e)) || undefined;
   return new SluiceError(code, message, { stage, cause: e, ...(position ? { position } : {}) });
 }

@@ -39,8 +39,14 @@ export class FrameDecoder {
   /** Line on which `pending[0]` lies. */
   private line = 1;
   private started = false;
-  /** Inside an over-long record: its bytes are dropped until the record ends. */
-  private discarding: { line: number; offset: number; head: string } | undefined;
+  /**
+   * Inside an over-long record: its bytes are dropped until the record ends, except
+   * the first {@link MAX_REJECTED_TEXT} (kept as bytes, so the rejection's text does not
+   * depend on where chunks were cut).
+   */
+  private discarding: { line: number; offset: number; head: Buffer } | undefined;
+  /** Bytes received since the last batch returned: a batch reports them in `bytes`. */
+  private unreported = 0;
   private ended = false;
 
   constructor(options: FrameDecoderOptions) {
@@ -58,11 +64,13 @@ export class FrameDecoder {
   push(chunk: Uint8Array): RecordBatch | undefined {
     if (this.ended) throw new Error('FrameDecoder: push after end');
     if (chunk.length === 0) return undefined;
+    this.unreported += chunk.length;
     let buf = this.pending.length === 0 ? toBuffer(chunk) : Buffer.concat([this.pending, chunk]);
     if (!this.started) {
-      // A BOM can only be judged once three bytes are here.
+      // A BOM can only be judged once three bytes are here. Copied: `buf` may be the
+      // caller's chunk, which the caller may reuse once push returns.
       if (buf.length < 3 && isBomPrefix(buf)) {
-        this.pending = buf;
+        this.pending = Buffer.from(buf);
         return undefined;
       }
       this.started = true;
@@ -73,50 +81,61 @@ export class FrameDecoder {
     }
     const ends: number[] = [];
     this.scanner.scan(buf, this.scanned, ends);
-    const batch = this.cut(buf, ends, chunk.length);
-    return batch;
+    return this.cut(buf, ends);
   }
 
-  /** Flushes the final unterminated record, if any. Call once. */
+  /**
+   * Flushes the final unterminated record, if any. Call once. The batch also carries the
+   * bytes of pushes that completed no record, so it may hold no record at all.
+   */
   end(): RecordBatch | undefined {
     if (this.ended) return undefined;
     this.ended = true;
     const buf = this.pending;
     this.pending = EMPTY;
-    const batch = this.newBatch(0);
+    const batch = this.newBatch(this.unreported);
+    this.unreported = 0;
     if (this.discarding) {
+      this.addToHead(buf);
       this.rejectDiscarded(batch);
     } else if (buf.length > 0) {
+      // The final record has no terminator: a CR at its end is data (only a CR before
+      // an LF is part of a terminator), and it must pass the size limit too.
       const pendingError = this.scanner.pendingError?.();
-      if (pendingError) {
+      if (buf.length > this.maxRecordBytes) {
+        this.rejectTooLarge(batch, this.line, this.base, buf.subarray(0, MAX_REJECTED_TEXT));
+      } else if (pendingError) {
         this.reject(batch, pendingError, this.line, this.base, buf.subarray(0, MAX_REJECTED_TEXT));
       } else {
         this.emit(batch, buf, 0, buf.length, this.line, this.base);
         this.validateUtf8(batch, buf);
       }
     }
-    return batch.records.length + batch.rejects.length > 0 ? batch : undefined;
+    return batch.records.length + batch.rejects.length > 0 || batch.bytes > 0 ? batch : undefined;
   }
 
-  private cut(buf: Buffer, ends: number[], chunkBytes: number): RecordBatch | undefined {
-    const batch = this.newBatch(chunkBytes);
+  private cut(buf: Buffer, ends: number[]): RecordBatch | undefined {
+    const batch = this.newBatch(this.unreported);
     let start = 0;
     let line = this.line;
     for (const end of ends) {
       const recordLine = line;
       line += this.multiline ? countLF(buf, start, end) + 1 : 1;
+      // The record without its terminator (LF, or CR LF). While discarding, `buf` always
+      // holds at least one byte of the record before `end` (see below), so the CR is here.
+      const contentEnd = end > start && buf[end - 1] === CR ? end - 1 : end;
       if (this.discarding) {
+        this.addToHead(buf.subarray(0, contentEnd));
         this.rejectDiscarded(batch);
-      } else if (end - start > this.maxRecordBytes + (buf[end - 1] === CR ? 1 : 0)) {
-        this.reject(
+      } else if (contentEnd - start > this.maxRecordBytes) {
+        this.rejectTooLarge(
           batch,
-          'SLUICE_E_RECORD_TOO_LARGE',
           recordLine,
           this.base + start,
-          buf.subarray(start, start + MAX_REJECTED_TEXT),
+          buf.subarray(start, Math.min(contentEnd, start + MAX_REJECTED_TEXT)),
         );
       } else {
-        this.emit(batch, buf, start, end, recordLine, this.base + start);
+        this.emit(batch, buf, start, contentEnd, recordLine, this.base + start);
       }
       start = end + 1;
     }
@@ -125,19 +144,26 @@ export class FrameDecoder {
     this.line = line;
     let rest = buf.subarray(start);
     if (rest.length > this.maxRecordBytes + 1) {
-      // The record under way is already too long: remember where it began, drop its
-      // bytes, and reject it once its end is found. Memory stays bounded.
-      if (!this.discarding) {
-        this.discarding = { line: this.line, offset: this.base, head: decodeHead(rest) };
-      }
-      if (this.multiline) this.line += countLF(rest, 0, rest.length);
-      this.base += rest.length;
-      rest = EMPTY;
+      // The record under way is already too long (even if its last byte is the CR of a
+      // CRLF): remember where it began, drop its bytes, and reject it once its end is
+      // found. Memory stays bounded.
+      this.discarding ??= { line: this.line, offset: this.base, head: EMPTY };
+      // Keep the last byte: the scanner looks at the byte before a quote to tell a field
+      // start, and index 0 of a buffer means "record start" to it, so the buffer handed
+      // over next must not begin mid-record without that byte.
+      const dropped = rest.subarray(0, rest.length - 1);
+      this.addToHead(dropped);
+      if (this.multiline) this.line += countLF(dropped, 0, dropped.length);
+      this.base += dropped.length;
+      rest = rest.subarray(rest.length - 1);
     }
     // Copy the tail out of the chunk so the chunk itself can be collected.
     this.pending = rest.length === 0 ? EMPTY : Buffer.from(rest);
     this.scanned = this.pending.length;
-    return batch.records.length + batch.rejects.length > 0 || batch.bytes > 0 ? batch : undefined;
+    // A chunk that completes no record returns nothing; its bytes go with the next batch.
+    if (batch.records.length + batch.rejects.length === 0) return undefined;
+    this.unreported = 0;
+    return batch;
   }
 
   private newBatch(bytes: number): RecordBatch {
@@ -152,7 +178,6 @@ export class FrameDecoder {
     line: number,
     offset: number,
   ): void {
-    if (end > start && buf[end - 1] === CR) end--;
     // Decoding is deferred to validateUtf8 so that a whole batch is checked at once;
     // records hold their byte ranges until then.
     batch.records.push(buf.toString('utf8', start, end));
@@ -171,17 +196,29 @@ export class FrameDecoder {
   private rejectDiscarded(batch: RecordBatch): void {
     const d = this.discarding!;
     this.discarding = undefined;
+    this.rejectTooLarge(batch, d.line, d.offset, d.head);
+  }
+
+  /** Same text and message whether the record was seen whole or dropped piece by piece. */
+  private rejectTooLarge(batch: RecordBatch, line: number, offset: number, head: Uint8Array): void {
     batch.rejects.push(
       rejection(
         this.source,
         'SLUICE_E_RECORD_TOO_LARGE',
-        d.line,
-        d.offset,
-        d.head,
+        line,
+        offset,
+        Buffer.from(head).toString('utf8'),
         batch.records.length,
         `record exceeds the maximum record size of ${this.maxRecordBytes} bytes`,
       ),
     );
+  }
+
+  /** Keeps the first MAX_REJECTED_TEXT bytes of the record being discarded (copied). */
+  private addToHead(bytes: Uint8Array): void {
+    const d = this.discarding!;
+    const room = MAX_REJECTED_TEXT - d.head.length;
+    if (room > 0 && bytes.length > 0) d.head = Buffer.concat([d.head, bytes.subarray(0, room)]);
   }
 
   /**
@@ -233,10 +270,6 @@ export function rejection(
   if (record !== undefined)
     r.record = record.length > MAX_REJECTED_TEXT ? record.slice(0, MAX_REJECTED_TEXT) : record;
   return r;
-}
-
-function decodeHead(buf: Uint8Array): string {
-  return Buffer.from(buf.subarray(0, MAX_REJECTED_TEXT)).toString('utf8');
 }
 
 function countLF(buf: Uint8Array, start: number, end: number): number {

@@ -56,8 +56,10 @@ export function quotedFramer(quote: string, delimiter: string): Framer {
               justClosed = true;
               i = nq + 1;
             } else if (nq !== -1 && (nl === -1 || nq < nl)) {
-              // A quote opens a field only at a field start. Index 0 is one: the decoder
-              // hands over buffers that begin at a record start.
+              // A quote opens a field only at a field start. Index 0 is one: nq === 0 only
+              // when from === 0, and the decoder then hands over a buffer that begins at a
+              // record start (while it drops an over-long record it keeps the last byte
+              // scanned, so from >= 1 and buf[nq - 1] is always the real previous byte).
               const prev = buf[nq - 1];
               if ((justClosed && nq === i) || nq === 0 || prev === d || prev === LF) inQuote = true;
               justClosed = false;

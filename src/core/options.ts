@@ -20,11 +20,15 @@ export interface OptionSpec {
 export type OptionsSchema<O extends object> = { readonly [K in keyof O]-?: OptionSpec };
 
 function describe(v: unknown): string {
+  // `typeof null` is 'object' and String({}) is '[object Object]': name those plainly.
+  if (v === null) return 'null';
   return typeof v === 'string'
     ? JSON.stringify(v)
     : Array.isArray(v)
       ? 'an array'
-      : `${typeof v} ${String(v)}`;
+      : typeof v === 'object'
+        ? 'an object'
+        : `${typeof v} ${String(v)}`;
 }
 
 function fail(path: string, expected: string, got: unknown): never {
@@ -41,8 +45,11 @@ export function coerceOption(spec: OptionSpec, raw: unknown): unknown {
       if (['true', '1', 'yes', ''].includes(raw)) return true;
       if (['false', '0', 'no'].includes(raw)) return false;
       return raw;
-    case 'integer':
-      return /^-?\d+$/.test(raw) ? Number(raw) : raw;
+    case 'integer': {
+      // Past 2^53 Number() rounds; keep the string so the error shows what was typed.
+      const n = /^-?\d+$/.test(raw) ? Number(raw) : Number.NaN;
+      return Number.isSafeInteger(n) ? n : raw;
+    }
     case 'string[]':
       return raw === '' ? [] : raw.split(',');
     case 'char':
@@ -99,7 +106,9 @@ export function resolveOptions<O extends object>(
   for (const [key, spec] of Object.entries(specs)) {
     const given = raw[key];
     if (given === undefined) {
-      if (spec.default !== undefined) out[key] = spec.default;
+      // A list default is copied: the schema is shared by every input, its options are not.
+      if (spec.default !== undefined)
+        out[key] = Array.isArray(spec.default) ? [...spec.default] : spec.default;
       continue;
     }
     const v = coerceOption(spec, given);

@@ -7,7 +7,7 @@
  * and the ledger consistent, and it is where backpressure from the slowest sink
  * reaches back to the inputs.
  */
-import { Writable, pipeline as pipelineCb, type Readable } from 'node:stream';
+import { pipeline as pipelineCb, type Readable, Writable } from 'node:stream';
 import { pipeline as streamPipeline } from 'node:stream/promises';
 import { merge } from '../parallel/merge.js';
 import { parallelTransform } from '../parallel/parallel-transform.js';
@@ -15,12 +15,12 @@ import { deadLetterSink } from '../sinks/dead-letter.js';
 import { fileSink } from '../sinks/file.js';
 import { streamSink } from '../sinks/stream-sink.js';
 import type { Batch, Rejection, Serializer, Sink, TransformFn } from './contracts.js';
-import { type ErrorCode, SluiceError, isSluiceError, toSluiceError } from './errors.js';
+import { type ErrorCode, isSluiceError, SluiceError, toSluiceError } from './errors.js';
 import { MAX_REJECTED_TEXT } from './frame-decoder.js';
 import { resolveOptions } from './options.js';
 import type { AnyFormat, FormatRegistry } from './registry.js';
 import { autoGunzip, type Input, type InputSpec, toInput } from './sources.js';
-import { type RunStats, createStats, updateRates } from './stats.js';
+import { createStats, type RunStats, updateRates } from './stats.js';
 import { createTokenizerStream } from './tokenize-stream.js';
 
 /**
@@ -79,9 +79,14 @@ const RECORD_STAGES = new Set(['frame', 'tokenize']);
 export async function pipeline(options: PipelineOptions): Promise<RunStats> {
   const started = performance.now();
   const stats = options.stats ?? createStats();
-  const registry = options.registry ?? (await import('./builtins.js')).defaultRegistry;
-  const from = typeof options.from === 'string' ? registry.get(options.from) : options.from;
-  const to = options.to === undefined ? undefined : typeof options.to === 'string' ? registry.get(options.to) : options.to;
+  const lookup = async (f: string | AnyFormat): Promise<AnyFormat> => {
+    if (typeof f !== 'string') return f;
+    // The built-ins are loaded only when a format is named without a registry.
+    const registry = options.registry ?? (await import('./builtins.js')).defaultRegistry;
+    return registry.get(f);
+  };
+  const from = await lookup(options.from);
+  const to = options.to === undefined ? undefined : await lookup(options.to);
   // Validate everything before the first byte is read, so usage errors come first.
   resolveOptions(from.options, options.fromOptions, `${from.name}.`);
   const serializer = to ? makeSerializer(to, options.toOptions) : undefined;
@@ -101,16 +106,23 @@ export async function pipeline(options: PipelineOptions): Promise<RunStats> {
       const sink =
         typeof out === 'string'
           ? await fileSink(out)
-          : streamSink(out as Writable, { name: out === process.stdout ? 'stdout' : 'output', end: out !== process.stdout });
+          : streamSink(out as Writable, {
+              name: out === process.stdout ? 'stdout' : 'output',
+              end: out !== process.stdout,
+            });
       sinks.push({ sink: sink as Sink<unknown>, bytes: true });
     }
     for (const s of options.sinks ?? []) sinks.push({ sink: s, bytes: false });
     if (typeof policy === 'object') deadLetter = policy.deadLetter;
     else if (policy.startsWith('dead-letter=')) deadLetter = deadLetterSink(await fileSink(policy.slice(12)));
     else if (policy !== 'fail' && policy !== 'skip') {
-      throw new SluiceError('SLUICE_E_OPTION', `onError: expected fail, skip or dead-letter=<path>, got ${policy}`, {
-        stage: 'config',
-      });
+      throw new SluiceError(
+        'SLUICE_E_OPTION',
+        `onError: expected fail, skip or dead-letter=<path>, got ${policy}`,
+        {
+          stage: 'config',
+        },
+      );
     }
     if (sinks.length === 0) {
       throw new SluiceError('SLUICE_E_USAGE', 'nowhere to write: give an output format (`to`) or sinks', {
@@ -124,18 +136,30 @@ export async function pipeline(options: PipelineOptions): Promise<RunStats> {
     ];
     if (transforms.length > 0) {
       stages.push(
-        parallelTransform((batch: Batch<unknown>, ctx) => applyTransforms(batch, transforms, stats, ctx.signal), {
-          concurrency,
-          ordered,
-          ...(options.signal ? { signal: options.signal } : {}),
-        }),
+        parallelTransform(
+          (batch: Batch<unknown>, ctx) => applyTransforms(batch, transforms, stats, ctx.signal),
+          {
+            concurrency,
+            ordered,
+            ...(options.signal ? { signal: options.signal } : {}),
+          },
+        ),
       );
     }
-    const writer = new BatchWriter(sinks, serializer, deadLetter, policy === 'fail', stats, started, options.onProgress);
+    const writer = new BatchWriter(
+      sinks,
+      serializer,
+      deadLetter,
+      policy === 'fail',
+      stats,
+      started,
+      options.onProgress,
+    );
     stages.push(writer.stream());
-    await streamPipeline(stages as unknown as Parameters<typeof streamPipeline>, {
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
+    await streamPipeline(
+      stages as NodeJS.ReadWriteStream[],
+      options.signal ? { signal: options.signal } : {},
+    );
     await Promise.all([...sinks.map((s) => s.sink.close()), deadLetter?.close()]);
   } catch (e) {
     // Release every sink; the first error is the one reported.
@@ -157,9 +181,13 @@ function asRunError(e: unknown): SluiceError {
 
 function makeSerializer(format: AnyFormat, raw: Record<string, unknown> | undefined): Serializer<unknown> {
   if (!format.serializer) {
-    throw new SluiceError('SLUICE_E_NO_SERIALIZER', `format ${format.name} has no serializer and cannot be written`, {
-      stage: 'config',
-    });
+    throw new SluiceError(
+      'SLUICE_E_NO_SERIALIZER',
+      `format ${format.name} has no serializer and cannot be written`,
+      {
+        stage: 'config',
+      },
+    );
   }
   return format.serializer(resolveOptions(format.options, raw, `${format.name}.`));
 }
@@ -174,7 +202,7 @@ function openInput(input: Input, format: AnyFormat, options: PipelineOptions): R
   });
   return pipelineCb(
     input.open(),
-    (src: AsyncIterable<Buffer>, opts: { signal: AbortSignal }) => autoGunzip(src, { name: input.source, ...opts }),
+    (src: Readable) => autoGunzip(src, { name: input.source }),
     tokenizer,
     () => {
       // Errors reach the consumer through the tokenizer stream, which pipeline destroys with them.
@@ -339,7 +367,9 @@ class BatchWriter {
     }
     const signal = this.controller.signal;
     await Promise.all(
-      this.sinks.map(({ sink, bytes }) => (bytes ? sink.write(text ? [text] : [], signal) : sink.write(items, signal))),
+      this.sinks.map(({ sink, bytes }) =>
+        bytes ? sink.write(text ? [text] : [], signal) : sink.write(items, signal),
+      ),
     );
     for (const r of rejects) {
       if (RECORD_STAGES.has(r.stage)) stats.records.rejected++;
@@ -361,7 +391,9 @@ class BatchWriter {
       this.headerDone = true;
       const h = this.serializer.header?.(undefined);
       if (h !== undefined) {
-        await Promise.all(this.sinks.filter((s) => s.bytes).map(({ sink }) => sink.write([`${h}\n`], this.controller.signal)));
+        await Promise.all(
+          this.sinks.filter((s) => s.bytes).map(({ sink }) => sink.write([`${h}\n`], this.controller.signal)),
+        );
       }
     }
   }
@@ -370,5 +402,8 @@ class BatchWriter {
 /** A coded error for a rejection, so `fail` reports source, line and reason. */
 export function rejectionError(r: Rejection): SluiceError {
   const code: ErrorCode = r.code;
-  return new SluiceError(code, r.message, { stage: r.stage, position: { source: r.source, line: r.line, offset: r.offset } });
+  return new SluiceError(code, r.message, {
+    stage: r.stage,
+    position: { source: r.source, line: r.line, offset: r.offset },
+  });
 }

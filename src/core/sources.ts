@@ -87,9 +87,12 @@ const GZIP_MAGIC_1 = 0x8b;
  * the gzip magic bytes. Concatenated gzip members (from `cat a.gz b.gz`) are handled
  * by zlib itself.
  */
-export async function* autoGunzip(source: AsyncIterable<Buffer>, options: { name?: string; signal?: AbortSignal } = {}) {
+export async function* autoGunzip(
+  source: AsyncIterable<Buffer>,
+  options: { name?: string; signal?: AbortSignal } = {},
+) {
   const it = source[Symbol.asyncIterator]();
-  let head = Buffer.alloc(0);
+  let head: Buffer = Buffer.alloc(0);
   while (head.length < 2) {
     const r = await it.next();
     if (r.done) {
@@ -116,10 +119,14 @@ export async function* autoGunzip(source: AsyncIterable<Buffer>, options: { name
       yield chunk as Buffer;
     }
   } catch (e) {
-    throw new SluiceError('SLUICE_E_INPUT', `cannot decompress ${options.name ?? "gzip input"}: ${(e as Error).message}`, {
-      stage: 'input',
-      cause: e,
-    });
+    throw new SluiceError(
+      'SLUICE_E_INPUT',
+      `cannot decompress ${options.name ?? 'gzip input'}: ${(e as Error).message}`,
+      {
+        stage: 'input',
+        cause: e,
+      },
+    );
   } finally {
     compressed.destroy();
   }

@@ -4,7 +4,7 @@
  * tokenizing meet the stream machinery.
  */
 import { Transform, type TransformCallback } from 'node:stream';
-import type { Batch, Format } from './contracts.js';
+import type { Batch, Format, RecordBatch } from './contracts.js';
 import { FrameDecoder } from './frame-decoder.js';
 import { resolveOptions } from './options.js';
 import { flushTokenizer, tokenizeBatch } from './tokenize.js';
@@ -43,8 +43,17 @@ export function createTokenizerStream<T, O extends object>(
     ...(format.framer ? { framer: format.framer(resolved) } : {}),
   });
   const tokenizer = format.tokenizer(resolved);
-  let lastLine = 0;
-  let lastOffset = 0;
+  const trackOrigins = options.trackOrigins ?? false;
+  // The position a `flush` rejection names: where the input's last record started.
+  const end = { source, line: 0, offset: 0 };
+  const tokenize = (records: RecordBatch): Batch<T> => {
+    const n = records.lines.length;
+    if (n > 0) {
+      end.line = records.lines[n - 1]!;
+      end.offset = records.offsets[n - 1]!;
+    }
+    return tokenizeBatch(tokenizer, records, trackOrigins);
+  };
   return new Transform({
     writableObjectMode: false,
     readableObjectMode: true,
@@ -52,14 +61,8 @@ export function createTokenizerStream<T, O extends object>(
     transform(chunk: Buffer, _enc, cb: TransformCallback) {
       try {
         const records = decoder.push(chunk);
-        if (records) {
-          const n = records.lines.length;
-          if (n > 0) {
-            lastLine = records.lines[n - 1]!;
-            lastOffset = records.offsets[n - 1]!;
-          }
-          cb(null, tokenizeBatch(tokenizer, records));
-        } else cb();
+        if (records) cb(null, tokenize(records));
+        else cb();
       } catch (e) {
         cb(e as Error);
       }
@@ -67,9 +70,8 @@ export function createTokenizerStream<T, O extends object>(
     flush(cb: TransformCallback) {
       try {
         const records = decoder.end();
-        const last: Batch<T> | undefined = records ? tokenizeBatch(tokenizer, records) : undefined;
-        if (last) this.push(last);
-        const flushed = flushTokenizer(tokenizer, source, { source, line: lastLine, offset: lastOffset });
+        if (records) this.push(tokenize(records));
+        const flushed = flushTokenizer(tokenizer, source, end);
         if (flushed.items.length + flushed.rejects.length > 0) this.push(flushed);
         cb();
       } catch (e) {

@@ -5,7 +5,7 @@
  * no record was lost: `records = emitted + rejected`.
  */
 import type { Batch, Position, RecordBatch, Rejection, Tokenizer } from './contracts.js';
-import { isSluiceError } from './errors.js';
+import { ERROR_CODES, isSluiceError } from './errors.js';
 import { MAX_REJECTED_TEXT } from './frame-decoder.js';
 
 export function emptyBatch<T>(source: string): Batch<T> {
@@ -14,12 +14,19 @@ export function emptyBatch<T>(source: string): Batch<T> {
 
 /**
  * Tokenizes one record batch. Framing rejections are carried over in order, their
- * `at` re-expressed in items; each counts as a record.
+ * `at` re-expressed in items; each counts as a record. With `trackOrigins`, the batch
+ * also records each item's line and offset (`Batch.lines`/`offsets`).
  */
-export function tokenizeBatch<T>(tokenizer: Tokenizer<T>, input: RecordBatch): Batch<T> {
+export function tokenizeBatch<T>(
+  tokenizer: Tokenizer<T>,
+  input: RecordBatch,
+  trackOrigins = false,
+): Batch<T> {
   const out = emptyBatch<T>(input.source);
   out.bytes = input.bytes;
   const items = out.items;
+  const itemLines: number[] | undefined = trackOrigins ? (out.lines = []) : undefined;
+  const itemOffsets: number[] | undefined = trackOrigins ? (out.offsets = []) : undefined;
   const frameRejects = input.rejects;
   let nextReject = 0;
   // One position object per batch, refreshed per record: the contract says `at` is
@@ -46,6 +53,12 @@ export function tokenizeBatch<T>(tokenizer: Tokenizer<T>, input: RecordBatch): B
     }
     if (items.length === before) out.skipped++;
     else out.records++;
+    if (itemLines) {
+      for (let i = before; i < items.length; i++) {
+        itemLines.push(at.line);
+        itemOffsets!.push(at.offset);
+      }
+    }
   }
   while (nextReject < frameRejects.length) {
     out.rejects.push({ ...frameRejects[nextReject++]!, at: items.length });
@@ -69,11 +82,12 @@ export function flushTokenizer<T>(tokenizer: Tokenizer<T>, source: string, end: 
 }
 
 function tokenizerRejection(e: unknown, at: Position, record: string | undefined, index: number): Rejection {
-  const coded = isSluiceError(e);
+  const code = isSluiceError(e) ? e.code : 'SLUICE_E_PARSE';
   const r: Rejection = {
-    code: coded ? e.code : 'SLUICE_E_PARSE',
+    code,
     stage: 'tokenize',
-    message: e instanceof Error ? e.message : String(e),
+    // An Error without a message (`new Error()`) falls back to the code's own message.
+    message: (e instanceof Error ? e.message : String(e)) || ERROR_CODES[code].message,
     source: at.source,
     line: at.line,
     offset: at.offset,

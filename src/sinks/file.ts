@@ -1,6 +1,7 @@
 /** A file sink: a {@link streamSink} over a file opened for writing (truncated, or appended). */
-import { createWriteStream } from 'node:fs';
+
 import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
 import type { Sink } from '../core/contracts.js';
 import { SluiceError } from '../core/errors.js';
 import { streamSink } from './stream-sink.js';
@@ -11,7 +12,10 @@ export interface FileSinkOptions {
 }
 
 /** Opens `path` for writing; resolves once the file is open so a bad path fails before any input is read. */
-export async function fileSink(path: string, options: FileSinkOptions = {}): Promise<Sink<string | Uint8Array>> {
+export async function fileSink(
+  path: string,
+  options: FileSinkOptions = {},
+): Promise<Sink<string | Uint8Array>> {
   const stream = createWriteStream(path, { flags: options.append ? 'a' : 'w', highWaterMark: 256 * 1024 });
   try {
     await once(stream, 'open');
