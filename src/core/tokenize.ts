@@ -25,8 +25,12 @@ export function tokenizeBatch<T>(
   const out = emptyBatch<T>(input.source);
   out.bytes = input.bytes;
   const items = out.items;
-  const itemLines: number[] | undefined = trackOrigins ? (out.lines = []) : undefined;
-  const itemOffsets: number[] | undefined = trackOrigins ? (out.offsets = []) : undefined;
+  const itemLines: number[] | undefined = trackOrigins ? [] : undefined;
+  const itemOffsets: number[] | undefined = trackOrigins ? [] : undefined;
+  if (itemLines && itemOffsets) {
+    out.lines = itemLines;
+    out.offsets = itemOffsets;
+  }
   const frameRejects = input.rejects;
   let nextReject = 0;
   // One position object per batch, refreshed per record: the contract says `at` is
