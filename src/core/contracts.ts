@@ -98,7 +98,7 @@ export interface Rejection {
   source: string;
   line: number;
   offset: number;
-  /** The record's text, cut to 1 KiB; absent when it could not be decoded. */
+  /** The record's text, cut to 1 KiB on a character boundary; absent when it could not be decoded. */
   record?: string;
   /** How many items of the batch came before this rejection: lets `fail` emit everything before it. */
   at: number;

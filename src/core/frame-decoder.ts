@@ -257,6 +257,20 @@ interface BatchInProgress extends RecordBatch {
   ranges?: number[];
 }
 
+/**
+ * Cuts a rejected record's text to at most {@link MAX_REJECTED_TEXT} UTF-8 bytes, on a
+ * character boundary (a cut never leaves half a surrogate pair or a U+FFFD behind).
+ */
+export function truncateText(text: string): string {
+  if (text.length * 3 <= MAX_REJECTED_TEXT) return text;
+  const bytes = Buffer.from(text, 'utf8');
+  if (bytes.length <= MAX_REJECTED_TEXT) return text;
+  let end = MAX_REJECTED_TEXT;
+  // Back up to the first byte of the character the limit falls in (continuation bytes are 10xxxxxx).
+  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--;
+  return bytes.toString('utf8', 0, end);
+}
+
 export function rejection(
   source: string,
   code: ErrorCode,
@@ -268,7 +282,7 @@ export function rejection(
 ): Rejection {
   const r: Rejection = { code, stage: 'frame', message, source, line, offset, at };
   if (record !== undefined)
-    r.record = record.length > MAX_REJECTED_TEXT ? record.slice(0, MAX_REJECTED_TEXT) : record;
+    r.record = truncateText(record);
   return r;
 }
 

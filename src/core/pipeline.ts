@@ -16,7 +16,7 @@ import { fileSink } from '../sinks/file.js';
 import { streamSink } from '../sinks/stream-sink.js';
 import type { Batch, Rejection, Serializer, Sink, TransformFn } from './contracts.js';
 import { type ErrorCode, isSluiceError, SluiceError, toSluiceError } from './errors.js';
-import { MAX_REJECTED_TEXT } from './frame-decoder.js';
+import { truncateText } from './frame-decoder.js';
 import { resolveOptions } from './options.js';
 import type { AnyFormat, FormatRegistry } from './registry.js';
 import { autoGunzip, type Input, type InputSpec, toInput } from './sources.js';
@@ -274,7 +274,7 @@ async function applyTransforms(
 function preview(item: unknown): string | undefined {
   try {
     const s = typeof item === 'string' ? item : JSON.stringify(item);
-    return s === undefined ? undefined : s.length > MAX_REJECTED_TEXT ? s.slice(0, MAX_REJECTED_TEXT) : s;
+    return s === undefined ? undefined : truncateText(s);
   } catch {
     return undefined;
   }

@@ -6,7 +6,7 @@
  */
 import type { Batch, Position, RecordBatch, Rejection, Tokenizer } from './contracts.js';
 import { ERROR_CODES, isSluiceError } from './errors.js';
-import { MAX_REJECTED_TEXT } from './frame-decoder.js';
+import { truncateText } from './frame-decoder.js';
 
 export function emptyBatch<T>(source: string): Batch<T> {
   return { source, items: [], rejects: [], records: 0, skipped: 0, bytes: 0 };
@@ -98,6 +98,6 @@ function tokenizerRejection(e: unknown, at: Position, record: string | undefined
     at: index,
   };
   if (record !== undefined)
-    r.record = record.length > MAX_REJECTED_TEXT ? record.slice(0, MAX_REJECTED_TEXT) : record;
+    r.record = truncateText(record);
   return r;
 }

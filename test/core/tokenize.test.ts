@@ -237,3 +237,15 @@ describe('flushTokenizer', () => {
     ]);
   });
 });
+
+describe('rejected record text', () => {
+  it('is cut to at most 1 KiB of UTF-8 on a character boundary', async () => {
+    const { truncateText } = await import('../../src/core/frame-decoder.js');
+    for (const text of [`x${'a'.repeat(1022)}😀`, 'é'.repeat(2000), '😀'.repeat(600)]) {
+      const cut = truncateText(text);
+      expect(Buffer.byteLength(cut)).toBeLessThanOrEqual(1024);
+      expect(text.startsWith(cut)).toBe(true);
+      expect(Buffer.from(cut).toString()).toBe(cut);
+    }
+  });
+});
