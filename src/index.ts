@@ -2,6 +2,8 @@
  * sluice's public API. Everything a Node application or a format author needs, and
  * nothing internal: a name that is not exported here may change without notice.
  */
+
+export { builtinFormats, defaultRegistry } from './core/builtins.js';
 export type {
   Batch,
   Format,
@@ -16,17 +18,21 @@ export type {
   TransformFn,
 } from './core/contracts.js';
 export { defineFormat } from './core/contracts.js';
-export { ERROR_CODES, type ErrorCode, SluiceError, type Stage, isSluiceError } from './core/errors.js';
+export { ERROR_CODES, type ErrorCode, isSluiceError, SluiceError, type Stage } from './core/errors.js';
 export { DEFAULT_MAX_RECORD_BYTES, FrameDecoder, type FrameDecoderOptions } from './core/frame-decoder.js';
 export { newlineFramer, quotedFramer } from './core/framers.js';
-export { type OptionSpec, type OptionType, type OptionsSchema, resolveOptions } from './core/options.js';
+export { type OptionSpec, type OptionsSchema, type OptionType, resolveOptions } from './core/options.js';
 export { type ErrorPolicy, type PipelineOptions, pipeline } from './core/pipeline.js';
 export { type AnyFormat, FormatRegistry } from './core/registry.js';
-export { builtinFormats, defaultRegistry } from './core/builtins.js';
-export { type Input, type InputSpec, fileInput, stdinInput, streamInput } from './core/sources.js';
-export { type RunStats, createStats } from './core/stats.js';
-export { createTokenizerStream, type TokenizerStreamOptions } from './core/tokenize-stream.js';
+export { fileInput, type Input, type InputSpec, stdinInput, streamInput } from './core/sources.js';
+export { createStats, type RunStats } from './core/stats.js';
 export { flushTokenizer, tokenizeBatch } from './core/tokenize.js';
-export { type MergeOptions, merge } from './parallel/merge.js';
-export { type ParallelTransformOptions, parallelTransform } from './parallel/parallel-transform.js';
+export { createTokenizerStream, type TokenizerStreamOptions } from './core/tokenize-stream.js';
+export { type MergedReadable, type MergeInput, type MergeOptions, merge } from './parallel/merge.js';
+export {
+  type ParallelTransformOptions,
+  parallelTransform,
+  type TaskContext,
+  type TaskFn,
+} from './parallel/parallel-transform.js';
 export { deadLetterRecord, deadLetterSink, fileSink, streamSink } from './sinks/index.js';

@@ -2,7 +2,7 @@
  * sluice's streams inside other people's pipelines, and sluice checked against the
  * naive split2 → through2 pipeline that users would otherwise write (ADR 0002).
  */
-import { Readable } from 'node:stream';
+import { Readable, type Transform, type TransformCallback } from 'node:stream';
 import { pipeline as streamPipeline } from 'node:stream/promises';
 import fc from 'fast-check';
 import split2 from 'split2';
@@ -21,7 +21,7 @@ async function naive(text: string): Promise<string> {
   await streamPipeline(
     Readable.from([Buffer.from(text)]),
     split2(),
-    through2.obj(function (line: string, _enc, cb) {
+    through2.obj(function (this: Transform, line: string, _enc: BufferEncoding, cb: TransformCallback) {
       if (line.trim() !== '') this.push(`${JSON.stringify(JSON.parse(line))}\n`);
       cb();
     }),
