@@ -5,7 +5,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import type { Framer, RecordBatch, RecordScanner, Rejection } from './contracts.js';
-import { ERROR_CODES, type ErrorCode } from './errors.js';
+import { ERROR_CODES, type ErrorCode, SluiceError } from './errors.js';
 import { newlineFramer } from './framers.js';
 
 const LF = 0x0a;
@@ -56,7 +56,13 @@ export class FrameDecoder {
     this.multiline = framer.multiline;
     this.maxRecordBytes = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
     if (!Number.isSafeInteger(this.maxRecordBytes) || this.maxRecordBytes < 1) {
-      throw new RangeError(`maxRecordBytes: expected a positive integer, got ${options.maxRecordBytes}`);
+      throw new SluiceError(
+        'SLUICE_E_OPTION',
+        `maxRecordBytes: expected a positive integer, got ${options.maxRecordBytes}`,
+        {
+          stage: 'config',
+        },
+      );
     }
   }
 
@@ -281,8 +287,7 @@ export function rejection(
   message: string = ERROR_CODES[code].message,
 ): Rejection {
   const r: Rejection = { code, stage: 'frame', message, source, line, offset, at };
-  if (record !== undefined)
-    r.record = truncateText(record);
+  if (record !== undefined) r.record = truncateText(record);
   return r;
 }
 

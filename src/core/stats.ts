@@ -35,7 +35,7 @@ export function createStats(): RunStats {
 
 /** Refreshes the derived fields. */
 export function updateRates(stats: RunStats, startedAt: number): void {
-  stats.elapsedMs = Math.max(0, performance.now() - startedAt);
+  stats.elapsedMs = Math.max(0, Math.round(performance.now() - startedAt));
   const s = stats.elapsedMs / 1000;
   stats.records.emitted = stats.records.in - stats.records.rejected;
   stats.recordsPerSecond = s > 0 ? Math.round(stats.records.in / s) : 0;

@@ -97,7 +97,6 @@ function tokenizerRejection(e: unknown, at: Position, record: string | undefined
     offset: at.offset,
     at: index,
   };
-  if (record !== undefined)
-    r.record = truncateText(record);
+  if (record !== undefined) r.record = truncateText(record);
   return r;
 }

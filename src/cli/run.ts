@@ -1,0 +1,184 @@
+/**
+ * The convert command (`sluice -f csv -t ndjson a.csv > a.ndjson`): turns parsed
+ * flags into one `pipeline()` call and presents it — progress, `--stats`, the error
+ * line, the exit code. Every decision about data belongs to the library.
+ */
+import { stat } from 'node:fs/promises';
+import {
+  type AnyFormat,
+  createStats,
+  defaultRegistry,
+  type ErrorPolicy,
+  type FormatRegistry,
+  isSluiceError,
+  type PipelineOptions,
+  pipeline,
+  SluiceError,
+  type TransformFn,
+} from '../index.js';
+import {
+  describeFailure,
+  EXIT_INTERRUPTED,
+  EXIT_OK,
+  isBrokenPipe,
+  isDebug,
+  isStdoutBroken,
+  onStdoutBroken,
+} from './exit.js';
+import { loadTransform } from './load-module.js';
+import { ProgressLine } from './progress.js';
+
+/** The convert command's flags, as commander parses them. */
+export interface ConvertFlags {
+  from?: string;
+  to: string;
+  output?: string;
+  inputOption?: Record<string, string>;
+  outputOption?: Record<string, string>;
+  concurrency?: number;
+  unordered?: boolean;
+  onError: ErrorPolicy;
+  maxRecordBytes?: number;
+  transform?: string[];
+  stats?: boolean;
+  /** Undefined: on when stderr is a terminal. */
+  progress?: boolean;
+}
+
+export interface ConvertContext {
+  registry?: FormatRegistry;
+  stderr?: NodeJS.WriteStream;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Runs one conversion; resolves with the exit code (never rejects). */
+export async function convert(
+  positional: readonly string[],
+  flags: ConvertFlags,
+  ctx: ConvertContext = {},
+): Promise<number> {
+  const registry = ctx.registry ?? defaultRegistry;
+  const stderr = ctx.stderr ?? process.stderr;
+  const inputs = positional.length > 0 ? [...positional] : ['-'];
+  const output = flags.output === undefined || flags.output === '-' ? undefined : flags.output;
+  const stats = createStats();
+
+  // SIGINT aborts the run (sinks are closed, the dead letter flushed); a second one exits at once.
+  const controller = new AbortController();
+  let interrupted = false;
+  const onSigint = (): void => {
+    if (interrupted) process.exit(EXIT_INTERRUPTED);
+    interrupted = true;
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  // A reader that went away needs no more data: stop reading the inputs too.
+  const unsubscribe = onStdoutBroken(() => {
+    if (output === undefined) controller.abort();
+  });
+
+  const showProgress = flags.progress ?? stderr.isTTY === true;
+  let progress: ProgressLine | undefined;
+
+  let code = EXIT_OK;
+  let failureLines: string[] = [];
+  try {
+    const from = inferFrom(flags.from, inputs, registry);
+    await checkInputs(inputs, output);
+    if (showProgress) progress = new ProgressLine({ stream: stderr, tty: stderr.isTTY === true });
+    const transforms: TransformFn[] = [];
+    for (const path of flags.transform ?? []) transforms.push(await loadTransform(path));
+    const options: PipelineOptions = {
+      inputs,
+      from,
+      fromOptions: flags.inputOption ?? {},
+      to: flags.to,
+      toOptions: flags.outputOption ?? {},
+      ordered: !flags.unordered,
+      onError: flags.onError,
+      transforms,
+      registry,
+      stats,
+      signal: controller.signal,
+      ...(output !== undefined ? { output } : {}),
+      ...(flags.concurrency !== undefined ? { concurrency: flags.concurrency } : {}),
+      ...(flags.maxRecordBytes !== undefined ? { maxRecordBytes: flags.maxRecordBytes } : {}),
+      ...(progress ? { onProgress: (s) => progress?.update(s) } : {}),
+    };
+    await pipeline(options);
+  } catch (e) {
+    // Only the output's EPIPE is success: one from inside a transform is that record's failure.
+    const outputGone =
+      isStdoutBroken() || (isSluiceError(e) && e.code === 'SLUICE_E_OUTPUT' && isBrokenPipe(e));
+    if (output === undefined && outputGone) code = EXIT_OK;
+    else if (interrupted) code = EXIT_INTERRUPTED;
+    else ({ code, lines: failureLines } = describeFailure(e, isDebug(ctx.env)));
+  } finally {
+    process.off('SIGINT', onSigint);
+    unsubscribe();
+  }
+  progress?.finish(stats);
+  if (flags.stats) stderr.write(`${JSON.stringify(stats)}\n`);
+  for (const line of failureLines) stderr.write(`${line}\n`);
+  return code;
+}
+
+/** `-f`, or the format of the first input's extension (`users.csv.gz` is csv); otherwise a usage error. */
+export function inferFrom(
+  from: string | undefined,
+  inputs: readonly string[],
+  registry: FormatRegistry,
+): string {
+  if (from !== undefined) {
+    registry.get(from); // an unknown name fails here, listing the known ones
+    return from;
+  }
+  const first = inputs[0];
+  const found: AnyFormat | undefined =
+    first !== undefined && first !== '-' ? registry.forPath(first) : undefined;
+  if (found) return found.name;
+  const known = registry
+    .list()
+    .map((f) => f.name)
+    .join(', ');
+  const why =
+    first === undefined || first === '-' ? 'reading stdin' : `no format has the extension of ${first}`;
+  throw new SluiceError(
+    'SLUICE_E_USAGE',
+    `cannot tell the input format (${why}): give -f <format> (known: ${known})`,
+    {
+      stage: 'config',
+    },
+  );
+}
+
+/**
+ * Fails before anything is opened for writing when an input cannot be read, so a typo
+ * does not truncate `-o out` first, or when the output is one of the inputs.
+ */
+async function checkInputs(inputs: readonly string[], output: string | undefined): Promise<void> {
+  const outStat = output === undefined ? undefined : await stat(output).catch(() => undefined);
+  for (const path of inputs) {
+    if (path === '-') continue;
+    let st: Awaited<ReturnType<typeof stat>>;
+    try {
+      st = await stat(path);
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      const reason =
+        err.code === 'ENOENT' ? 'no such file' : err.code === 'EACCES' ? 'permission denied' : err.message;
+      throw new SluiceError('SLUICE_E_INPUT', `cannot read ${path}: ${reason}`, { stage: 'input', cause: e });
+    }
+    if (st.isDirectory()) {
+      throw new SluiceError('SLUICE_E_INPUT', `cannot read ${path}: is a directory`, { stage: 'input' });
+    }
+    // Only an existing regular file can be both (a missing output is no input; /dev/null may be both).
+    if (outStat?.isFile() && st.isFile() && outStat.ino === st.ino && outStat.dev === st.dev) {
+      throw new SluiceError(
+        'SLUICE_E_USAGE',
+        `the output ${output} is also an input; write to another file`,
+        { stage: 'config' },
+      );
+    }
+  }
+}
