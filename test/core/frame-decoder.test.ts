@@ -439,9 +439,11 @@ describe('FrameDecoder: maximum record size', () => {
     expect(b?.rejects).toMatchObject([{ code: 'SLUICE_E_RECORD_TOO_LARGE', line: 1, offset: 0 }]);
   });
 
-  it('rejects maxRecordBytes that is not a positive integer', () => {
+  it('rejects maxRecordBytes that is not a positive integer with a coded option error', () => {
     for (const bad of [0, -1, 1.5, Number.NaN]) {
-      expect(() => new FrameDecoder({ source: 's', maxRecordBytes: bad })).toThrow(RangeError);
+      expect(() => new FrameDecoder({ source: 's', maxRecordBytes: bad })).toThrow(
+        expect.objectContaining({ code: 'SLUICE_E_OPTION' }),
+      );
     }
   });
 });
