@@ -151,6 +151,7 @@ export async function pipeline(options: PipelineOptions): Promise<RunStats> {
       serializer,
       deadLetter,
       policy === 'fail',
+      transforms.length === 0,
       stats,
       started,
       options.onProgress,
@@ -268,7 +269,7 @@ async function applyTransforms(
     }
   }
   while (nextReject < batch.rejects.length) rejects.push({ ...batch.rejects[nextReject++]!, at: out.length });
-  return { ...batch, items: out, lines, offsets, rejects, transformed: true } as Batch<unknown>;
+  return { ...batch, items: out, lines, offsets, rejects };
 }
 
 function preview(item: unknown): string | undefined {
@@ -290,6 +291,7 @@ class BatchWriter {
     private readonly serializer: Serializer<unknown> | undefined,
     private readonly deadLetter: Sink<Rejection> | undefined,
     private readonly failFast: boolean,
+    private readonly countTokens: boolean,
     private readonly stats: RunStats,
     private readonly started: number,
     private readonly onProgress: ((stats: RunStats) => void) | undefined,
@@ -299,7 +301,7 @@ class BatchWriter {
     return new Writable({
       objectMode: true,
       highWaterMark: 1,
-      write: (batch: Batch<unknown> & { transformed?: boolean }, _enc, cb) => {
+      write: (batch: Batch<unknown>, _enc, cb) => {
         this.write(batch).then(() => cb(), cb);
       },
       final: (cb) => {
@@ -312,12 +314,13 @@ class BatchWriter {
     });
   }
 
-  private async write(batch: Batch<unknown> & { transformed?: boolean }): Promise<void> {
+  private async write(batch: Batch<unknown>): Promise<void> {
     const { stats } = this;
     stats.bytes += batch.bytes;
     stats.records.in += batch.records;
     stats.records.skipped += batch.skipped;
-    if (!batch.transformed) stats.items.tokenized += batch.items.length;
+    // With transforms, the transform stage counts tokens before they fan out or drop.
+    if (this.countTokens) stats.items.tokenized += batch.items.length;
     const rejects = batch.rejects.slice();
     let items = batch.items;
     // Under `fail`, everything before the first rejection is still written, like any Unix filter.
