@@ -217,3 +217,28 @@ describe('ndjson laws', () => {
     );
   });
 });
+
+describe('the flat-object fast path', () => {
+  const flatRow = fc.dictionary(fc.string({ unit: 'binary' }), fc.string({ unit: 'binary' }), { maxKeys: 6 });
+
+  test('writes exactly what JSON.stringify writes, for any sequence of flat string objects', () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(flatRow, fc.jsonValue()), { maxLength: 20 }), (tokens) => {
+        const serializer = createNdjsonSerializer();
+        for (const t of tokens) expect(serializer.serialize(t as JsonValue)).toBe(JSON.stringify(t));
+      }),
+    );
+  });
+
+  test('writes an own __proto__ key as data', () => {
+    const row: Record<string, string> = {};
+    Object.defineProperty(row, '__proto__', {
+      value: 'x',
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+    row.b = 'y';
+    expect(createNdjsonSerializer().serialize(row as JsonValue)).toBe('{"__proto__":"x","b":"y"}');
+  });
+});

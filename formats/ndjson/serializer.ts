@@ -17,8 +17,11 @@ import { SluiceError } from '../../src/core/errors.js';
 import type { JsonValue } from './tokenizer.js';
 
 export function createNdjsonSerializer(): Serializer<JsonValue> {
+  const flat = new FlatObjectWriter();
   return {
     serialize(token: JsonValue): string {
+      const fast = flat.write(token);
+      if (fast !== undefined) return fast;
       let text: string | undefined;
       try {
         text = JSON.stringify(token);
@@ -40,6 +43,56 @@ export function createNdjsonSerializer(): Serializer<JsonValue> {
 }
 
 const TOO_DEEP = 'the value is nested too deeply to write';
+
+/** Characters a JSON string must escape, plus surrogates (a lone one must be escaped too). */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+function quote(v: string): string {
+  return NEEDS_ESCAPE.test(v) ? JSON.stringify(v) : `"${v}"`;
+}
+
+/**
+ * The fast path for the commonest token: a flat object of strings with the same keys as
+ * the previous one (every row of a CSV or TSV input). Key prefixes (`{"id":`, `,"name":`)
+ * are built once per key set and strings are quoted without a JSON.stringify call unless
+ * they need escaping. Anything else returns undefined and takes the general path, so
+ * the output is always exactly what JSON.stringify writes.
+ */
+export class FlatObjectWriter {
+  private keys: string[] = [];
+  private prefixes: string[] = [];
+
+  write(token: unknown, mayLearn = true): string | undefined {
+    if (typeof token !== 'object' || token === null || Array.isArray(token)) return undefined;
+    const proto = Object.getPrototypeOf(token);
+    if (proto !== Object.prototype && proto !== null) return undefined;
+    const o = token as Record<string, unknown>;
+    if (typeof o.toJSON === 'function') return undefined;
+    const { keys, prefixes } = this;
+    let out = '';
+    let i = 0;
+    // for-in visits own enumerable string keys in JSON.stringify's order (an object with
+    // Object.prototype or null as prototype has no other enumerable keys to visit).
+    for (const k in o) {
+      const v = o[k];
+      if (typeof v !== 'string') return undefined;
+      if (keys[i] !== k) return mayLearn ? this.learn(o) : undefined;
+      out += prefixes[i]! + quote(v);
+      i++;
+    }
+    if (i !== keys.length) return mayLearn ? this.learn(o) : undefined;
+    return i === 0 ? '{}' : `${out}}`;
+  }
+
+  /** Adopts `o`'s keys as the expected key set, then writes it. */
+  private learn(o: Record<string, unknown>): string | undefined {
+    const keys = Object.keys(o);
+    if (keys.length === 0) return '{}';
+    this.keys = keys;
+    this.prefixes = keys.map((k, i) => `${i === 0 ? '{' : ','}${JSON.stringify(k)}:`);
+    return this.write(o, false);
+  }
+}
 
 /** Turns what `JSON.stringify` threw into a reason with a path where one can be found. */
 function stringifyFailure(token: unknown, e: unknown): string {

@@ -48,6 +48,8 @@ export class FrameDecoder {
   /** Bytes received since the last batch returned: a batch reports them in `bytes`. */
   private unreported = 0;
   private ended = false;
+  /** Byte ranges (start, end pairs) of the records of the batch being cut, decoded together. */
+  private readonly ranges: number[] = [];
 
   constructor(options: FrameDecoderOptions) {
     this.source = options.source;
@@ -114,7 +116,7 @@ export class FrameDecoder {
         this.reject(batch, pendingError, this.line, this.base, buf.subarray(0, MAX_REJECTED_TEXT));
       } else {
         this.emit(batch, buf, 0, buf.length, this.line, this.base);
-        this.validateUtf8(batch, buf);
+        this.decodeRecords(batch, buf);
       }
     }
     return batch.records.length + batch.rejects.length > 0 || batch.bytes > 0 ? batch : undefined;
@@ -145,7 +147,7 @@ export class FrameDecoder {
       }
       start = end + 1;
     }
-    this.validateUtf8(batch, buf);
+    this.decodeRecords(batch, buf);
     this.base += start;
     this.line = line;
     let rest = buf.subarray(start);
@@ -184,18 +186,16 @@ export class FrameDecoder {
     line: number,
     offset: number,
   ): void {
-    // Decoding is deferred to validateUtf8 so that a whole batch is checked at once;
-    // records hold their byte ranges until then.
-    batch.records.push(buf.toString('utf8', start, end));
+    // Decoding is deferred to decodeRecords so that a whole batch is checked and
+    // decoded at once; until then a record is its byte range.
+    this.ranges.push(start, end);
     batch.lines.push(line);
     batch.offsets.push(offset);
-    (batch as BatchInProgress).ranges ??= [];
-    (batch as BatchInProgress).ranges!.push(start, end);
   }
 
   private reject(batch: RecordBatch, code: ErrorCode, line: number, offset: number, text: Uint8Array): void {
     batch.rejects.push(
-      rejection(this.source, code, line, offset, Buffer.from(text).toString('utf8'), batch.records.length),
+      rejection(this.source, code, line, offset, Buffer.from(text).toString('utf8'), batch.lines.length),
     );
   }
 
@@ -214,7 +214,7 @@ export class FrameDecoder {
         line,
         offset,
         Buffer.from(head).toString('utf8'),
-        batch.records.length,
+        batch.lines.length,
         `record exceeds the maximum record size of ${this.maxRecordBytes} bytes`,
       ),
     );
@@ -230,38 +230,52 @@ export class FrameDecoder {
   /**
    * Strict UTF-8 without paying per record on the happy path: one native check over
    * the whole span, and only when it fails, a check per record to find the culprits.
+   * Fills `batch.records` from the byte ranges `emit` collected.
    */
-  private validateUtf8(batch: RecordBatch, buf: Buffer): void {
-    const ranges = (batch as BatchInProgress).ranges;
-    delete (batch as BatchInProgress).ranges;
-    if (!ranges || ranges.length === 0) return;
-    if (isUtf8(buf.subarray(ranges[0], ranges[ranges.length - 1]))) return;
+  private decodeRecords(batch: RecordBatch, buf: Buffer): void {
+    const ranges = this.ranges;
+    const n = ranges.length / 2;
+    if (n === 0) return;
+    const spanStart = ranges[0]!;
+    const spanEnd = ranges[2 * n - 1]!;
+    if (isUtf8(buf.subarray(spanStart, spanEnd))) {
+      // One decode for the whole batch; when it is ASCII (byte offsets are character
+      // offsets) each record is a slice of it, which costs a fraction of a decode per
+      // record. Slices keep the batch's text alive only as long as its tokens live.
+      const text = buf.toString('utf8', spanStart, spanEnd);
+      const ascii = text.length === spanEnd - spanStart;
+      for (let r = 0; r < n; r++) {
+        const s = ranges[2 * r]!;
+        const e = ranges[2 * r + 1]!;
+        batch.records.push(ascii ? text.slice(s - spanStart, e - spanStart) : buf.toString('utf8', s, e));
+      }
+      ranges.length = 0;
+      return;
+    }
     const keep: number[] = [];
-    for (let r = 0; r < batch.records.length; r++) {
+    for (let r = 0; r < n; r++) {
       const s = ranges[2 * r]!;
       const e = ranges[2 * r + 1]!;
       if (isUtf8(buf.subarray(s, e))) {
         keep.push(r);
+        batch.records.push(buf.toString('utf8', s, e));
         continue;
       }
       batch.rejects.push(
         rejection(this.source, 'SLUICE_E_UTF8', batch.lines[r]!, batch.offsets[r]!, undefined, keep.length),
       );
     }
+    ranges.length = 0;
     // Earlier rejections counted records that are now gone; re-express their `at`.
     for (const rej of batch.rejects) {
       if (rej.code !== 'SLUICE_E_UTF8') rej.at = keep.filter((r) => r < rej.at).length;
     }
-    batch.records = keep.map((r) => batch.records[r]!);
     batch.lines = keep.map((r) => batch.lines[r]!);
     batch.offsets = keep.map((r) => batch.offsets[r]!);
     batch.rejects.sort((a, b) => a.offset - b.offset);
   }
 }
 
-interface BatchInProgress extends RecordBatch {
-  ranges?: number[];
-}
 
 /**
  * Cuts a rejected record's text to at most {@link MAX_REJECTED_TEXT} UTF-8 bytes, on a
