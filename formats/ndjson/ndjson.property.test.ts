@@ -242,3 +242,30 @@ describe('the flat-object fast path', () => {
     expect(createNdjsonSerializer().serialize(row as JsonValue)).toBe('{"__proto__":"x","b":"y"}');
   });
 });
+
+describe('the flat-object fast path with scalar values', () => {
+  const scalar = fc.oneof(
+    fc.string({ unit: 'binary' }),
+    fc.double(),
+    fc.integer(),
+    fc.boolean(),
+    fc.constant(null),
+    fc.constant(-0),
+  );
+  const row = fc.dictionary(fc.constantFrom('ns', 'uid', 'seg', 'ts', 'ttl', '1', '__x'), scalar, {
+    maxKeys: 6,
+  });
+
+  test('writes exactly what JSON.stringify writes, or rejects what JSON cannot hold', () => {
+    fc.assert(
+      fc.property(fc.array(row, { maxLength: 30 }), (tokens) => {
+        const serializer = createNdjsonSerializer();
+        for (const t of tokens) {
+          const finite = Object.values(t).every((v) => typeof v !== 'number' || Number.isFinite(v));
+          if (finite) expect(serializer.serialize(t as JsonValue)).toBe(JSON.stringify(t));
+          else expect(() => serializer.serialize(t as JsonValue)).toThrow(/cannot write as JSON/);
+        }
+      }),
+    );
+  });
+});

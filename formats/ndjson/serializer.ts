@@ -52,46 +52,78 @@ function quote(v: string): string {
 }
 
 /**
- * The fast path for the commonest token: a flat object of strings with the same keys as
- * the previous one (every row of a CSV or TSV input). Key prefixes (`{"id":`, `,"name":`)
- * are built once per key set and strings are quoted without a JSON.stringify call unless
- * they need escaping. Anything else returns undefined and takes the general path, so
- * the output is always exactly what JSON.stringify writes.
+ * The fast path for the commonest tokens: flat objects of strings, finite numbers,
+ * booleans and nulls (every row of a CSV or TSV input, every SegmentEvent). Key
+ * prefixes (`{"id":`, `,"name":`) are built once per key sequence, in a trie walked in
+ * for-in order, so rows whose optional keys come and go share the work; strings are
+ * quoted without a JSON.stringify call unless they need escaping. Anything else returns
+ * undefined and takes the general path, so the output is always exactly what
+ * JSON.stringify writes.
  */
 export class FlatObjectWriter {
-  private keys: string[] = [];
-  private prefixes: string[] = [];
+  private readonly root: KeyNode = newNode('');
+  private nodes = 0;
 
-  write(token: unknown, mayLearn = true): string | undefined {
+  write(token: unknown): string | undefined {
     if (typeof token !== 'object' || token === null || Array.isArray(token)) return undefined;
     const proto = Object.getPrototypeOf(token);
     if (proto !== Object.prototype && proto !== null) return undefined;
     const o = token as Record<string, unknown>;
     if (typeof o.toJSON === 'function') return undefined;
-    const { keys, prefixes } = this;
+    let node = this.root;
     let out = '';
-    let i = 0;
     // for-in visits own enumerable string keys in JSON.stringify's order (an object with
     // Object.prototype or null as prototype has no other enumerable keys to visit).
     for (const k in o) {
       const v = o[k];
-      if (typeof v !== 'string') return undefined;
-      if (keys[i] !== k) return mayLearn ? this.learn(o) : undefined;
-      out += prefixes[i]! + quote(v);
-      i++;
+      let text: string;
+      switch (typeof v) {
+        case 'string':
+          text = quote(v);
+          break;
+        case 'number':
+          // JSON writes a finite number as ToString does (and -0 as 0, as String does).
+          if (!Number.isFinite(v)) return undefined;
+          text = String(v);
+          break;
+        case 'boolean':
+          text = v ? 'true' : 'false';
+          break;
+        case 'object':
+          if (v !== null) return undefined;
+          text = 'null';
+          break;
+        default:
+          return undefined;
+      }
+      let child = node.lastKey === k ? node.lastChild : node.children.get(k);
+      if (child === undefined) {
+        // Bounded: objects with ever-new keys (maps in disguise) take the general path.
+        if (this.nodes >= MAX_KEY_NODES) return undefined;
+        child = newNode(`${node === this.root ? '{' : ','}${JSON.stringify(k)}:`);
+        node.children.set(k, child);
+        this.nodes++;
+      }
+      node.lastKey = k;
+      node.lastChild = child;
+      out += child.prefix + text;
+      node = child;
     }
-    if (i !== keys.length) return mayLearn ? this.learn(o) : undefined;
-    return i === 0 ? '{}' : `${out}}`;
+    return node === this.root ? '{}' : `${out}}`;
   }
+}
 
-  /** Adopts `o`'s keys as the expected key set, then writes it. */
-  private learn(o: Record<string, unknown>): string | undefined {
-    const keys = Object.keys(o);
-    if (keys.length === 0) return '{}';
-    this.keys = keys;
-    this.prefixes = keys.map((k, i) => `${i === 0 ? '{' : ','}${JSON.stringify(k)}:`);
-    return this.write(o, false);
-  }
+const MAX_KEY_NODES = 4096;
+
+interface KeyNode {
+  prefix: string;
+  children: Map<string, KeyNode>;
+  lastKey: string | undefined;
+  lastChild: KeyNode | undefined;
+}
+
+function newNode(prefix: string): KeyNode {
+  return { prefix, children: new Map(), lastKey: undefined, lastChild: undefined };
 }
 
 /** Turns what `JSON.stringify` threw into a reason with a path where one can be found. */
