@@ -1,0 +1,422 @@
+/**
+ * The embedded {@link AudienceStore}: SQLite through better-sqlite3 (ADR 0006).
+ *
+ * Schema (both tables are join-semilattices, so applying events commutes):
+ *
+ * - `segments (ns, uid, seg) → (op, ts, ttl)`: the winning event per key, kept by an
+ *   upsert whose `DO UPDATE ... WHERE` only lets a strictly greater event replace the row
+ *   (greater `ts`; at equal `ts` a remove beats an add, and between adds no ttl beats a
+ *   ttl and a larger ttl beats a smaller one). Removes stay as tombstones.
+ * - `optouts (ns, uid) → ts`: the greatest `ts` of a `seg: '*'` remove.
+ *
+ * Opt-outs and expiry are applied when reading, never written into `segments`, so a
+ * late event always meets the same state it would have met in order.
+ *
+ * better-sqlite3 is synchronous: SQL runs on the event loop's thread and blocks it. One
+ * `apply` is one transaction (atomic), written in slices of `yieldEvery` rows with a
+ * yield to the event loop between slices, so a huge call blocks the loop for one slice
+ * at a time (a few ms per thousand rows) instead of for the whole call. `apply` calls are
+ * queued and never interleave. Reads of a file database use a second connection, which
+ * sees only committed transactions (WAL), so a read never waits for a write in progress
+ * and never sees half of one; an in-memory database has one connection, and its reads
+ * wait for the write in progress.
+ */
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import type BetterSqlite3 from 'better-sqlite3';
+import { SluiceError } from '../../core/errors.js';
+import { ALL_SEGMENTS, describeValue, type SegmentEvent, validateSegmentEvent } from '../segment-event.js';
+import type { ApplyResult, AudienceStore, Membership, StoreRow } from './types.js';
+
+export interface SqliteStoreOptions {
+  /**
+   * When a commit counts as durable. `'normal'` (the default): WAL with
+   * `synchronous=NORMAL`; a committed `apply` survives the process crashing or being
+   * killed, but the last transactions before an OS crash or power loss may be lost
+   * (the database stays consistent: they are rolled back whole). `'full'`: every commit
+   * waits for fsync of the WAL, so it also survives power loss, at the cost of one fsync
+   * per `apply` (group many events per call).
+   */
+  synchronous?: 'normal' | 'full';
+  /**
+   * Rows written between yields to the event loop inside one `apply` transaction.
+   * @default 5000
+   */
+  yieldEvery?: number;
+  /**
+   * How long opening or a write waits for another connection's lock (another process
+   * writing the same file) before failing. The wait blocks the event loop.
+   * @default 5000
+   */
+  busyTimeoutMs?: number;
+  /**
+   * Page cache per connection, in MiB (allocated as used). Random user ids scatter
+   * writes over the whole table, so a cache that holds its hot pages matters.
+   * @default 64
+   */
+  cacheMiB?: number;
+  /**
+   * WAL pages (4 KiB each) after which a commit copies the WAL back into the database
+   * (`wal_autocheckpoint`). A checkpoint runs inside the `apply` whose commit crosses the
+   * limit and blocks the event loop while it copies and fsyncs; a larger limit means
+   * fewer, longer checkpoints and a larger WAL file. SQLite's default, 1000, halved the
+   * throughput of random-key loads here (ADR 0006). 0 turns automatic checkpoints off.
+   * @default 10000
+   */
+  walAutocheckpoint?: number;
+}
+
+/** Marks a SQLite file as a sluice audience store (`PRAGMA application_id`): ASCII "sluA". */
+export const APPLICATION_ID = 0x736c7541;
+/** The schema version this code writes and reads (`PRAGMA user_version`). */
+export const SCHEMA_VERSION = 1;
+
+const SCHEMA = `
+CREATE TABLE segments (
+  ns  TEXT    NOT NULL,
+  uid TEXT    NOT NULL,
+  seg TEXT    NOT NULL,
+  op  TEXT    NOT NULL CHECK (op IN ('add', 'remove')),
+  ts  INTEGER NOT NULL,
+  ttl INTEGER CHECK (ttl IS NULL OR (op = 'add' AND ttl >= 0)),
+  PRIMARY KEY (ns, uid, seg)
+) STRICT, WITHOUT ROWID;
+CREATE TABLE optouts (
+  ns  TEXT    NOT NULL,
+  uid TEXT    NOT NULL,
+  ts  INTEGER NOT NULL,
+  PRIMARY KEY (ns, uid)
+) STRICT, WITHOUT ROWID;
+PRAGMA application_id = ${APPLICATION_ID};
+PRAGMA user_version = ${SCHEMA_VERSION};
+`;
+
+/**
+ * Last writer wins, with a total order on events of one key so the result is the
+ * maximum whatever the arrival order: (ts, then remove > add with no ttl > add with a
+ * larger ttl > add with a smaller ttl). Only a strictly greater event replaces the row.
+ */
+const UPSERT_SEGMENT = `
+INSERT INTO segments (ns, uid, seg, op, ts, ttl) VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (ns, uid, seg) DO UPDATE SET op = excluded.op, ts = excluded.ts, ttl = excluded.ttl
+WHERE excluded.ts > segments.ts
+   OR (excluded.ts = segments.ts AND (
+          (excluded.op = 'remove' AND segments.op = 'add')
+       OR (excluded.op = 'add' AND segments.op = 'add' AND segments.ttl IS NOT NULL
+           AND (excluded.ttl IS NULL OR excluded.ttl > segments.ttl))))`;
+
+const UPSERT_OPTOUT = `
+INSERT INTO optouts (ns, uid, ts) VALUES (?, ?, ?)
+ON CONFLICT (ns, uid) DO UPDATE SET ts = excluded.ts WHERE excluded.ts > optouts.ts`;
+
+// ts >= 0 always, so -1 stands for "no opt-out". ts + ttl * 1000 cannot overflow 64 bits:
+// ts <= 8.64e15 and ttl <= 2^53 - 1 give at most about 9.02e18 < 2^63.
+const SELECT_USER = `
+SELECT seg, ts, ttl FROM segments
+WHERE ns = @ns AND uid = @uid AND op = 'add'
+  AND ts > coalesce((SELECT ts FROM optouts WHERE ns = @ns AND uid = @uid), -1)
+  AND (ttl IS NULL OR ts + ttl * 1000 > @now)
+ORDER BY seg`;
+
+const SELECT_ALL = `
+SELECT ns, uid, seg, op, ts, ttl FROM segments
+UNION ALL
+SELECT ns, uid, '*', 'remove', ts, NULL FROM optouts
+ORDER BY 1, 2, 3`;
+
+type Db = BetterSqlite3.Database;
+type Stmt = BetterSqlite3.Statement<unknown[], unknown>;
+
+interface Readers {
+  user: Stmt;
+  all: Stmt;
+}
+
+function storeError(path: string, what: string, e: unknown): SluiceError {
+  if (e instanceof SluiceError) return e;
+  const message = e instanceof Error ? e.message : String(e);
+  return new SluiceError('SLUICE_E_SINK', `sqlite store ${path}: ${what}: ${message}`, {
+    stage: 'sink',
+    cause: e,
+  });
+}
+
+function optionError(name: string, expected: string, got: unknown): SluiceError {
+  return new SluiceError('SLUICE_E_OPTION', `${name}: expected ${expected}, got ${describeValue(got)}`, {
+    stage: 'config',
+  });
+}
+
+function openError(path: string, message: string, cause?: unknown): SluiceError {
+  return new SluiceError('SLUICE_E_OUTPUT', `cannot open sqlite store ${path}: ${message}`, {
+    stage: 'sink',
+    ...(cause === undefined ? {} : { cause }),
+  });
+}
+
+/**
+ * Opens (creating it if needed) a SQLite audience store at `path`, or a private
+ * in-memory one for `':memory:'`. Resolves once the schema is ready, so a bad path or a
+ * file that is not a sluice store fails before any data is read.
+ *
+ * @throws SluiceError `SLUICE_E_OUTPUT` when the file cannot be opened or is not a sluice
+ *   audience store (or was written by a newer sluice); `SLUICE_E_OPTION` for bad options.
+ * @example
+ * ```ts
+ * const store = await openSqliteStore('./audience.db');
+ * await store.apply([{ ns: 'acme', uid: 'u1', seg: 'sports', op: 'add', ts: Date.now(), ttl: 3600 }]);
+ * console.log(await store.user('acme', 'u1'));
+ * await store.close();
+ * ```
+ */
+export async function openSqliteStore(
+  path: string,
+  options: SqliteStoreOptions = {},
+): Promise<AudienceStore> {
+  const yieldEvery = options.yieldEvery ?? 5000;
+  const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+  const synchronous = options.synchronous ?? 'normal';
+  const cacheMiB = options.cacheMiB ?? 64;
+  const walAutocheckpoint = options.walAutocheckpoint ?? 10_000;
+  if (typeof path !== 'string' || path.trim() === '') {
+    throw optionError('sqlite store path', 'a file path or ":memory:"', path);
+  }
+  if (!Number.isSafeInteger(yieldEvery) || yieldEvery < 1) {
+    throw optionError('yieldEvery', 'an integer >= 1', yieldEvery);
+  }
+  if (!Number.isSafeInteger(busyTimeoutMs) || busyTimeoutMs < 0 || busyTimeoutMs > 0x7fffffff) {
+    throw optionError('busyTimeoutMs', 'an integer >= 0', busyTimeoutMs);
+  }
+  if (!Number.isSafeInteger(cacheMiB) || cacheMiB < 0)
+    throw optionError('cacheMiB', 'an integer >= 0', cacheMiB);
+  if (!Number.isSafeInteger(walAutocheckpoint) || walAutocheckpoint < 0) {
+    throw optionError('walAutocheckpoint', 'an integer >= 0', walAutocheckpoint);
+  }
+  if (synchronous !== 'normal' && synchronous !== 'full') {
+    throw optionError('synchronous', '"normal" or "full"', synchronous);
+  }
+  // Loaded here, not at import: `import 'sluice'` must not cost every conversion the
+  // driver's load time, nor fail where the native addon is not built for this Node.
+  let Database: typeof BetterSqlite3;
+  try {
+    Database = (await import('better-sqlite3')).default;
+  } catch (e) {
+    throw openError(path, `cannot load better-sqlite3: ${(e as Error).message}`, e);
+  }
+  const memory = path === ':memory:';
+  let db: Db | undefined;
+  let reader: Db | undefined;
+  try {
+    db = new Database(path, { timeout: busyTimeoutMs });
+    initialize(db, path, memory, synchronous);
+    db.pragma(`cache_size = ${-cacheMiB * 1024}`);
+    if (!memory) {
+      db.pragma(`wal_autocheckpoint = ${walAutocheckpoint}`);
+      reader = new Database(path, { timeout: busyTimeoutMs, fileMustExist: true });
+      reader.pragma('query_only = ON');
+      reader.pragma(`cache_size = ${-cacheMiB * 1024}`);
+    }
+  } catch (e) {
+    reader?.close();
+    db?.close();
+    if (e instanceof SluiceError) throw e;
+    throw openError(path, (e as Error).message, e);
+  }
+  return new SqliteStore(db, reader, path, yieldEvery);
+}
+
+function initialize(db: Db, path: string, memory: boolean, synchronous: 'normal' | 'full'): void {
+  if (!memory) {
+    const mode = db.pragma('journal_mode = WAL', { simple: true });
+    if (mode !== 'wal')
+      throw openError(path, `cannot use write-ahead logging (journal_mode is ${String(mode)})`);
+  }
+  db.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+  db.transaction(() => {
+    const appId = db.pragma('application_id', { simple: true }) as number;
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (appId === 0 && version === 0) {
+      const tables = db
+        .prepare("SELECT count(*) FROM sqlite_schema WHERE type = 'table'")
+        .pluck()
+        .get() as number;
+      if (tables > 0)
+        throw openError(path, 'the database has other tables: it is not a sluice audience store');
+      db.exec(SCHEMA);
+      return;
+    }
+    if (appId !== APPLICATION_ID)
+      throw openError(path, 'not a sluice audience store (application_id differs)');
+    if (version !== SCHEMA_VERSION) {
+      throw openError(
+        path,
+        `schema version ${version} is not the one this sluice reads (${SCHEMA_VERSION}); ${
+          version > SCHEMA_VERSION ? 'it was written by a newer sluice' : 'it is too old'
+        }`,
+      );
+    }
+  }).immediate();
+}
+
+class SqliteStore implements AudienceStore {
+  private readonly upsertSegment: Stmt;
+  private readonly upsertOptout: Stmt;
+  private readonly begin: Stmt;
+  private readonly commit: Stmt;
+  private readonly rollback: Stmt;
+  private readonly readers: Readers;
+  /** The end of the queue of calls that must not overlap (every apply; reads too in memory). */
+  private tail: Promise<unknown> = Promise.resolve();
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    private readonly db: Db,
+    /** A second connection for reads (file databases only). */
+    private readonly reader: Db | undefined,
+    private readonly path: string,
+    private readonly yieldEvery: number,
+  ) {
+    this.upsertSegment = db.prepare(UPSERT_SEGMENT);
+    this.upsertOptout = db.prepare(UPSERT_OPTOUT);
+    this.begin = db.prepare('BEGIN IMMEDIATE');
+    this.commit = db.prepare('COMMIT');
+    this.rollback = db.prepare('ROLLBACK');
+    const r = reader ?? db;
+    this.readers = { user: r.prepare(SELECT_USER), all: r.prepare(SELECT_ALL) };
+  }
+
+  apply(events: readonly SegmentEvent[]): Promise<ApplyResult> {
+    if (this.closing) return Promise.reject(this.closedError());
+    let checked: SegmentEvent[];
+    try {
+      checked = validateAll(events);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.enqueue(() => this.write(checked));
+  }
+
+  user(ns: string, uid: string, now: number = Date.now()): Promise<Membership[]> {
+    if (this.closing) return Promise.reject(this.closedError());
+    if (typeof now !== 'number' || !Number.isFinite(now)) {
+      return Promise.reject(
+        new SluiceError('SLUICE_E_OPTION', `now: expected ms since the epoch, got ${describeValue(now)}`, {
+          stage: 'config',
+        }),
+      );
+    }
+    return this.read('read a user', () => {
+      const rows = this.readers.user.all({ ns: String(ns), uid: String(uid), now }) as {
+        seg: string;
+        ts: number;
+        ttl: number | null;
+      }[];
+      return rows.map((r) =>
+        r.ttl === null ? { seg: r.seg, ts: r.ts } : { seg: r.seg, ts: r.ts, expiresAt: r.ts + r.ttl * 1000 },
+      );
+    });
+  }
+
+  snapshot(): Promise<StoreRow[]> {
+    if (this.closing) return Promise.reject(this.closedError());
+    return this.read('snapshot', () => {
+      const rows = this.readers.all.all() as (Omit<StoreRow, 'ttl'> & { ttl: number | null })[];
+      return rows.map(({ ttl, ...row }) => (ttl === null ? row : { ...row, ttl }));
+    });
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.tail.then(() => {
+      this.reader?.close();
+      this.db.close();
+    });
+    return this.closing;
+  }
+
+  private closedError(): SluiceError {
+    return new SluiceError('SLUICE_E_SINK', `sqlite store ${this.path} is closed`, { stage: 'sink' });
+  }
+
+  /** Runs `fn` after every call queued before it, whether they succeeded or not. */
+  private enqueue<T>(fn: () => Promise<T> | T): Promise<T> {
+    const run = this.tail.then(fn);
+    this.tail = run.catch(() => {});
+    return run;
+  }
+
+  /** A file database reads on its own connection at once; an in-memory one waits its turn. */
+  private read<T>(what: string, fn: () => T): Promise<T> {
+    const guarded = (): T => {
+      try {
+        return fn();
+      } catch (e) {
+        throw storeError(this.path, what, e);
+      }
+    };
+    if (this.reader) {
+      try {
+        return Promise.resolve(guarded());
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    }
+    return this.enqueue(guarded);
+  }
+
+  private async write(events: readonly SegmentEvent[]): Promise<ApplyResult> {
+    if (events.length === 0) return { applied: 0, ignored: 0 };
+    const { upsertSegment, upsertOptout, yieldEvery } = this;
+    let applied = 0;
+    try {
+      this.begin.run();
+      for (let start = 0; start < events.length; start += yieldEvery) {
+        if (start > 0) await yieldToEventLoop();
+        const end = Math.min(events.length, start + yieldEvery);
+        for (let i = start; i < end; i++) {
+          const e = events[i]!;
+          const info =
+            e.seg === ALL_SEGMENTS
+              ? upsertOptout.run(e.ns, e.uid, e.ts)
+              : upsertSegment.run(e.ns, e.uid, e.seg, e.op, e.ts, e.ttl ?? null);
+          applied += info.changes;
+        }
+      }
+      this.commit.run();
+    } catch (e) {
+      if (this.db.inTransaction) {
+        try {
+          this.rollback.run();
+        } catch {
+          // The first error is the one reported; SQLite may have rolled back already.
+        }
+      }
+      throw storeError(this.path, 'apply', e);
+    }
+    return { applied, ignored: events.length - applied };
+  }
+}
+
+/** Validated copies of `events`, or a `SLUICE_E_VALIDATION` error naming the first bad one's index. */
+function validateAll(events: readonly SegmentEvent[]): SegmentEvent[] {
+  if (!Array.isArray(events)) {
+    throw new SluiceError(
+      'SLUICE_E_VALIDATION',
+      `apply: expected an array of segment events, got ${describeValue(events)}`,
+      {
+        stage: 'sink',
+      },
+    );
+  }
+  const out = new Array<SegmentEvent>(events.length);
+  for (let i = 0; i < events.length; i++) {
+    try {
+      out[i] = validateSegmentEvent(events[i]);
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      throw new SluiceError('SLUICE_E_VALIDATION', `apply: event ${i}: ${message}`, {
+        stage: 'sink',
+        cause: e,
+      });
+    }
+  }
+  return out;
+}
