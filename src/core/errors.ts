@@ -25,6 +25,22 @@ export const ERROR_CODES = {
   SLUICE_E_SINK: { status: 503, exit: 74, message: 'sink failed' },
   SLUICE_E_MODULE: { status: 500, exit: 64, message: 'module cannot be loaded' },
   SLUICE_E_ABORTED: { status: 499, exit: 130, message: 'operation aborted' },
+  // HTTP-only: raised by `sluice serve` before or around a request's body.
+  SLUICE_E_UNAUTHENTICATED: { status: 401, exit: 77, message: 'missing or unknown API key' },
+  SLUICE_E_FORBIDDEN: { status: 403, exit: 77, message: 'this principal may not do this' },
+  SLUICE_E_NOT_FOUND: { status: 404, exit: 64, message: 'no such resource' },
+  SLUICE_E_METHOD_NOT_ALLOWED: { status: 405, exit: 64, message: 'method not allowed on this resource' },
+  SLUICE_E_CONFLICT: { status: 409, exit: 75, message: 'a conflicting request is in progress' },
+  SLUICE_E_BODY_TOO_LARGE: { status: 413, exit: 64, message: 'request body exceeds the size limit' },
+  SLUICE_E_UNSUPPORTED_ENCODING: { status: 415, exit: 64, message: 'unsupported Content-Encoding' },
+  SLUICE_E_IDEMPOTENCY_MISMATCH: {
+    status: 422,
+    exit: 64,
+    message: 'Idempotency-Key reused for a different request',
+  },
+  SLUICE_E_RATE_LIMITED: { status: 429, exit: 75, message: 'rate limit exceeded' },
+  SLUICE_E_OVERLOADED: { status: 503, exit: 75, message: 'the store is behind; retry later' },
+  SLUICE_E_SHUTTING_DOWN: { status: 503, exit: 75, message: 'the server is shutting down' },
   SLUICE_E_INTERNAL: { status: 500, exit: 70, message: 'internal error' },
 } as const satisfies Record<string, { status: number; exit: number; message: string }>;
 

@@ -1,0 +1,295 @@
+/**
+ * `POST /v1/namespaces/{ns}/events`: a body in any registered format, streamed
+ * through the engine into the store. By the time this runs the principal is
+ * authenticated and authorized, and no body byte has been read.
+ *
+ *   headers ─▶ region, format, encoding, size, idempotency, overload checks (no body read)
+ *   body ─▶ [gunzip] ─▶ byte limit ─▶ pipeline: frame ─▶ tokenize ─▶ toSegmentEvent
+ *        ─▶ store sink (group commit, resolves when durable) ─▶ published to the region
+ *   rejections (line, code, message) ─▶ collected, counted, capped
+ *   all batches durable ─▶ 200 {"accepted", "rejected", "errors"}
+ *
+ * The body is never held whole: the engine reads it in batches, and the store sink
+ * awaits each batch's commit before the engine reads on, so a slow store slows the
+ * client through TCP. A failure part-way (the size limit, bad gzip, a store failure)
+ * is answered with the error and the number of events already made durable.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Transform } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import type { SegmentEvent } from '../audience/segment-event.js';
+import type { Rejection, Sink } from '../core/contracts.js';
+import { isSluiceError } from '../core/errors.js';
+import { pipeline } from '../core/pipeline.js';
+import type { AnyFormat, FormatRegistry } from '../core/registry.js';
+import { streamInput } from '../core/sources.js';
+import type { Principal } from './auth.js';
+import type { ServerConfig } from './config.js';
+import { HttpError, toHttpError } from './errors.js';
+import type { GroupCommitter } from './group-commit.js';
+import { hasUnreadBody, sendJson } from './http.js';
+import type { IdempotencyCache } from './idempotency.js';
+import type { ServerMetrics } from './metrics.js';
+import { toSegmentEvent } from './records.js';
+
+/** What each committed batch carries to the fan-out. */
+export interface CommitMeta {
+  region: string;
+  /** `performance.now()` when the request arrived, for the fan-out lag. */
+  arrived: number;
+}
+
+export interface IngestDeps {
+  config: ServerConfig;
+  registry: FormatRegistry;
+  committer: GroupCommitter<CommitMeta>;
+  idempotency: IdempotencyCache;
+  metrics: ServerMetrics;
+}
+
+export interface IngestContext {
+  principal: Principal;
+  ns: string;
+  url: URL;
+  /** `performance.now()` at arrival. */
+  arrived: number;
+  /** `Date.now()` at arrival: the `ts` of events that give none. */
+  receivedAt: number;
+}
+
+export interface IngestResult {
+  accepted: number;
+  rejected: number;
+  errors: { line: number; code: string; message: string }[];
+}
+
+/** The region the events go to: `X-Sluice-Region`, else `?region=`, else the config's `defaultRegion`. */
+export function pickRegion(req: IncomingMessage, url: URL, config: ServerConfig): string {
+  const header = req.headers['x-sluice-region'];
+  const given = (Array.isArray(header) ? header[0] : header) ?? url.searchParams.get('region') ?? undefined;
+  const region = given ?? config.defaultRegion;
+  if (region === undefined) {
+    throw new HttpError(
+      'SLUICE_E_USAGE',
+      `missing region: set the X-Sluice-Region header or ?region= (one of ${config.regions.join(', ')})`,
+    );
+  }
+  if (!config.regions.includes(region)) {
+    throw new HttpError(
+      'SLUICE_E_USAGE',
+      `unknown region ${JSON.stringify(region)} (known: ${config.regions.join(', ')})`,
+    );
+  }
+  return region;
+}
+
+/** The body's format: `?format=<name>` if given, else the format registered for the Content-Type. */
+export function pickFormat(req: IncomingMessage, url: URL, registry: FormatRegistry): AnyFormat {
+  const name = url.searchParams.get('format');
+  if (name !== null) {
+    try {
+      return registry.get(name);
+    } catch (e) {
+      throw toHttpError(e);
+    }
+  }
+  const type = req.headers['content-type'];
+  const known = () =>
+    registry
+      .list()
+      .flatMap((f) => f.mediaTypes)
+      .join(', ');
+  if (type === undefined || type.trim() === '') {
+    throw new HttpError(
+      'SLUICE_E_UNKNOWN_FORMAT',
+      `missing Content-Type: send one of ${known()}, or name the format with ?format=`,
+    );
+  }
+  const format = registry.forMediaType(type);
+  if (!format) {
+    throw new HttpError(
+      'SLUICE_E_UNKNOWN_FORMAT',
+      `unsupported Content-Type ${JSON.stringify(type)}: send one of ${known()}, or name the format with ?format=`,
+    );
+  }
+  return format;
+}
+
+function pickEncoding(req: IncomingMessage): 'identity' | 'gzip' {
+  const raw = req.headers['content-encoding'];
+  const enc = (raw ?? 'identity').trim().toLowerCase();
+  if (enc === 'identity' || enc === '') return 'identity';
+  if (enc === 'gzip' || enc === 'x-gzip') return 'gzip';
+  throw new HttpError(
+    'SLUICE_E_UNSUPPORTED_ENCODING',
+    `unsupported Content-Encoding ${JSON.stringify(raw)}: send gzip or none`,
+    {
+      headers: { 'Accept-Encoding': 'gzip' },
+    },
+  );
+}
+
+function tooLarge(limit: number, accepted: number): HttpError {
+  return new HttpError('SLUICE_E_BODY_TOO_LARGE', `request body exceeds ${limit} bytes (decoded)`, {
+    extra: { accepted },
+  });
+}
+
+export async function ingest(
+  req: IncomingMessage,
+  res: ServerResponse,
+  ctx: IngestContext,
+  deps: IngestDeps,
+): Promise<void> {
+  const { config } = deps;
+  const limits = config.limits;
+  // Everything here is decided from the headers; nothing has read the body yet.
+  const region = pickRegion(req, ctx.url, config);
+  const format = pickFormat(req, ctx.url, deps.registry);
+  const encoding = pickEncoding(req);
+  const length = Number(req.headers['content-length'] ?? Number.NaN);
+  if (length > limits.maxBodyBytes) throw tooLarge(limits.maxBodyBytes, 0);
+
+  const key = req.headers['idempotency-key'];
+  const idem = deps.idempotency.begin(
+    ctx.principal.id,
+    Array.isArray(key) ? key[0] : key,
+    `${ctx.ns}\u0000${region}\u0000${format.name}`,
+  );
+  if (idem.kind === 'replay') {
+    sendJson(res, 200, idem.body, {
+      'idempotent-replayed': 'true',
+      ...(hasUnreadBody(req) ? { connection: 'close' } : {}),
+    });
+    return;
+  }
+  try {
+    if (deps.committer.depth > limits.maxQueuedEvents) {
+      throw new HttpError(
+        'SLUICE_E_OVERLOADED',
+        `the store is behind (${deps.committer.depth} events waiting); retry later`,
+        { headers: { 'Retry-After': '1' } },
+      );
+    }
+    // Every check that needs no body passed: now invite it (`Expect: 100-continue`).
+    if (/^100-continue$/i.test(req.headers.expect ?? '')) res.writeContinue();
+    const result = await run(req, ctx, deps, format, encoding, region);
+    const body = JSON.stringify(result);
+    if (idem.kind === 'run') idem.finish(body);
+    sendJson(res, 200, body);
+  } catch (e) {
+    if (idem.kind === 'run') idem.abandon();
+    throw e;
+  }
+}
+
+async function run(
+  req: IncomingMessage,
+  ctx: IngestContext,
+  deps: IngestDeps,
+  format: AnyFormat,
+  encoding: 'identity' | 'gzip',
+  region: string,
+): Promise<IngestResult> {
+  const { metrics, committer } = deps;
+  const { maxBodyBytes, maxRecordBytes, maxErrors } = deps.config.limits;
+  const controller = new AbortController();
+  let failure: HttpError | 'client-gone' | undefined;
+  let accepted = 0;
+  let rejected = 0;
+  const errors: IngestResult['errors'] = [];
+
+  // The request is piped, not pipelined: destroying a request that is not complete
+  // destroys its socket, and the 413 or 400 must still reach the client.
+  let decoded = 0;
+  const limiter = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      decoded += chunk.length;
+      if (decoded > maxBodyBytes) {
+        const e = tooLarge(maxBodyBytes, accepted);
+        failure ??= e;
+        cb(e);
+      } else cb(null, chunk);
+    },
+  });
+  const fail = (e: HttpError | 'client-gone') => {
+    failure ??= e;
+    limiter.destroy(e === 'client-gone' ? new Error('client closed the connection') : e);
+  };
+  if (encoding === 'gzip') {
+    const gunzip = createGunzip();
+    gunzip.on('error', (e) =>
+      fail(new HttpError('SLUICE_E_INPUT', `body is not valid gzip: ${e.message}`, { cause: e })),
+    );
+    req.pipe(gunzip).pipe(limiter);
+  } else {
+    req.pipe(limiter);
+  }
+  const onClose = () => {
+    if (!req.complete) fail('client-gone');
+  };
+  req.on('close', onClose);
+
+  const sink: Sink<SegmentEvent> = {
+    name: 'store',
+    async write(batch) {
+      if (batch.length === 0) return;
+      await committer.submit(batch, { region, arrived: ctx.arrived });
+      accepted += batch.length;
+    },
+    async close() {},
+  };
+  const collector: Sink<Rejection> = {
+    name: 'rejections',
+    async write(batch) {
+      for (const r of batch) {
+        rejected++;
+        metrics.eventsRejected.inc({ code: r.code });
+        if (errors.length < maxErrors) errors.push({ line: r.line, code: r.code, message: r.message });
+      }
+    },
+    async close() {},
+  };
+
+  try {
+    await pipeline({
+      inputs: [streamInput(limiter, 'body')],
+      from: format,
+      ...(format.name === 'segments' ? { fromOptions: { ns: ctx.ns } } : {}),
+      registry: deps.registry,
+      transforms: [toSegmentEvent(ctx.ns, ctx.receivedAt, { numbersAreMs: format.name === 'segments' })],
+      sinks: [sink],
+      onError: { deadLetter: collector },
+      maxRecordBytes,
+      concurrency: 2,
+      signal: controller.signal,
+      onProgress: (stats) => {
+        // Decoded bytes as the engine counts them: covers a gzip body inside a gzip body too.
+        if (stats.bytes > maxBodyBytes) {
+          failure ??= tooLarge(maxBodyBytes, accepted);
+          controller.abort(failure);
+        }
+      },
+    });
+  } catch (e) {
+    if (failure === 'client-gone') throw new ClientGone();
+    let err = failure ?? toHttpError(e);
+    if (!failure && isSluiceError(e) && e.code === 'SLUICE_E_SINK') {
+      err = new HttpError('SLUICE_E_SINK', e.message, { headers: { 'Retry-After': '1' }, cause: e });
+    }
+    // What was made durable before the failure stays applied; the client is told how much.
+    err.extra.accepted = accepted;
+    err.extra.rejected = rejected;
+    throw err;
+  } finally {
+    req.off('close', onClose);
+    req.unpipe();
+    metrics.eventsAccepted.inc(accepted);
+  }
+  return { accepted, rejected, errors };
+}
+
+/** The client went away mid-body: there is no one to answer. */
+export class ClientGone extends Error {
+  override readonly name = 'ClientGone';
+}

@@ -1,0 +1,175 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { hashKey } from '../../src/server/auth.js';
+import { DEFAULTS, loadConfig, parseConfig, parseListenAddress } from '../../src/server/config.js';
+
+const H1 = hashKey('key-one');
+const H2 = hashKey('key-two');
+
+const GOOD = `
+listen: 127.0.0.1:8080
+store: sqlite:./audience.db
+regions: [us, eu, apac]
+principals:
+  - id: acme-data
+    keys: [${H1}]
+    namespaces: [acme, client-a]
+  - id: bidder-eu
+    keys: [${H2}]
+    subscribe: [eu]
+`;
+
+function problems(text: string): string {
+  try {
+    parseConfig(text, '/etc/sluice.yaml');
+  } catch (e) {
+    return (e as Error).message;
+  }
+  throw new Error('expected the config to be refused');
+}
+
+describe('server config', () => {
+  it('reads the example from the issue and fills in the defaults', () => {
+    const c = parseConfig(GOOD, '/srv/sluice/sluice.yaml');
+    expect(c.listen).toEqual({ host: '127.0.0.1', port: 8080 });
+    expect(c.store).toEqual({ kind: 'sqlite', path: '/srv/sluice/audience.db' });
+    expect(c.regions).toEqual(['us', 'eu', 'apac']);
+    expect(c.principals[0]).toEqual({
+      id: 'acme-data',
+      keys: [H1],
+      namespaces: ['acme', 'client-a'],
+      subscribe: [],
+      admin: false,
+    });
+    expect(c.limits).toEqual(DEFAULTS.limits);
+    expect(c.groupCommit).toEqual(DEFAULTS.groupCommit);
+    expect(c.authorizer).toBeUndefined();
+  });
+
+  it('resolves a relative store path against the config file folder, and keeps :memory:', () => {
+    expect(parseConfig(GOOD.replace('./audience.db', 'data/a.db'), '/x/y/s.yaml').store.path).toBe(
+      '/x/y/data/a.db',
+    );
+    expect(
+      parseConfig(GOOD.replace('sqlite:./audience.db', '"sqlite::memory:"'), '/x/s.yaml').store.path,
+    ).toBe(':memory:');
+  });
+
+  it('names the path of a key that is not a sha256 hash, with what was expected', () => {
+    const msg = problems(GOOD.replace(`keys: [${H2}]`, 'keys: [abc]'));
+    expect(msg).toContain('config /etc/sluice.yaml is not valid');
+    expect(msg).toContain('principals[1].keys[0]: expected "sha256:<64 hex>"');
+    expect(msg).toContain('got "abc"');
+  });
+
+  it('reports every problem at once, each on its own line', () => {
+    const msg = problems(`
+store: postgres://x
+regions: []
+principals:
+  - id: a
+    keys: []
+    admin: "yes"
+limits:
+  maxBodyBytes: lots
+  rateLimit: { requestsPerSecond: -1 }
+`);
+    const lines = msg
+      .split('\n')
+      .slice(1)
+      .map((l) => l.trim());
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        'store: expected "sqlite:<path>" or "sqlite::memory:", got "postgres://x"',
+        'regions: expected a non-empty list, got an empty list',
+        'principals[0].keys: expected a non-empty list, got an empty list',
+        'principals[0].admin: expected true or false, got "yes"',
+        'limits.maxBodyBytes: expected a size such as 1048576, 512k, 64m or 1g, got "lots"',
+        'limits.rateLimit.requestsPerSecond: expected a number >= 0.001, got number -1',
+      ]),
+    );
+  });
+
+  it('refuses unknown settings, naming the known ones', () => {
+    expect(problems(`${GOOD}\nlimit: {}\n`)).toMatch(/limit: unknown setting \(known: listen, store,/);
+    expect(problems(GOOD.replace('subscribe: [eu]', 'subscribe: [eu]\n    namespace: [x]'))).toContain(
+      'principals[1].namespace: unknown setting',
+    );
+  });
+
+  it('refuses a subscription to a region that is not configured', () => {
+    expect(problems(GOOD.replace('subscribe: [eu]', 'subscribe: [mars]'))).toContain(
+      'principals[1].subscribe[0]: expected one of the regions (us, eu, apac), got "mars"',
+    );
+  });
+
+  it('refuses duplicate principal ids, and a key hash shared by two principals', () => {
+    const msg = problems(GOOD.replace('bidder-eu', 'acme-data').replace(`[${H2}]`, `[${H1}]`));
+    expect(msg).toContain('principals[1]: duplicate principal id "acme-data"');
+    expect(problems(GOOD.replace(`[${H2}]`, `[${H1}]`))).toContain(
+      'principals[1].keys[0]: this key hash is also a key of principal acme-data',
+    );
+  });
+
+  it('takes the store durability, normal by default', () => {
+    expect(parseConfig(GOOD).storeOptions).toEqual({ synchronous: 'normal' });
+    expect(parseConfig(`${GOOD}\nstoreOptions: { synchronous: full }\n`).storeOptions).toEqual({
+      synchronous: 'full',
+    });
+    expect(problems(`${GOOD}\nstoreOptions: { synchronous: off }\n`)).toContain(
+      'storeOptions.synchronous: expected normal or full, got "off"',
+    );
+  });
+
+  it('reads sizes with binary suffixes', () => {
+    const c = parseConfig(`${GOOD}\nlimits: { maxBodyBytes: 8m, maxRecordBytes: 64k }\n`);
+    expect(c.limits.maxBodyBytes).toBe(8 * 1024 * 1024);
+    expect(c.limits.maxRecordBytes).toBe(64 * 1024);
+  });
+
+  it('gives the line and column of a YAML syntax error', () => {
+    const msg = problems('listen: [1, 2\nstore: x\n');
+    expect(msg).toContain('is not valid YAML');
+    expect(msg).toMatch(/\/etc\/sluice\.yaml:\d+:\d+: /);
+  });
+
+  it('refuses a duplicate key in the YAML rather than keeping the last', () => {
+    expect(problems(`${GOOD}\nregions: [x]\n`)).toContain('is not valid YAML');
+  });
+
+  it('checks the authorizer service settings and fills in its defaults', () => {
+    const c = parseConfig(`${GOOD}\nauthorizer: { url: "http://127.0.0.1:9/authz" }\n`);
+    expect(c.authorizer).toEqual({ url: 'http://127.0.0.1:9/authz', ...DEFAULTS.authorizer });
+    expect(problems(`${GOOD}\nauthorizer: { url: "ftp://x", timeoutMs: 0 }\n`)).toMatch(
+      /authorizer\.url: expected an http\(s\) URL[\s\S]*authorizer\.timeoutMs: expected an integer from 1 to 60000, got number 0/,
+    );
+  });
+
+  it('refuses a header timeout longer than the request timeout', () => {
+    expect(problems(`${GOOD}\nlimits: { headersTimeoutMs: 5000, requestTimeoutMs: 1000 }\n`)).toContain(
+      'limits.headersTimeoutMs: must not exceed limits.requestTimeoutMs',
+    );
+  });
+
+  it('reads listen addresses: host:port, [ipv6]:port, a bare port', () => {
+    expect(parseListenAddress('0.0.0.0:80')).toEqual({ host: '0.0.0.0', port: 80 });
+    expect(parseListenAddress('[::1]:0')).toEqual({ host: '::1', port: 0 });
+    expect(parseListenAddress('9000')).toEqual({ host: '127.0.0.1', port: 9000 });
+    expect(() => parseListenAddress('localhost:99999')).toThrow(/--listen: expected host:port/);
+  });
+
+  it('loads a file, and names it when it cannot be read', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sluice-config-'));
+    try {
+      await writeFile(join(dir, 's.yaml'), GOOD);
+      expect((await loadConfig(join(dir, 's.yaml'))).store.path).toBe(join(dir, 'audience.db'));
+      await expect(loadConfig(join(dir, 'missing.yaml'))).rejects.toThrow(
+        /cannot read config .*missing\.yaml/,
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
