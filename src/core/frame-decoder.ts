@@ -21,6 +21,16 @@ export interface FrameDecoderOptions {
   framer?: Framer;
   /** Longest record accepted, in bytes, terminator excluded. Default 1 MiB. */
   maxRecordBytes?: number;
+  /**
+   * Line of the first byte given, when the bytes start mid-input (at a record start):
+   * a worker thread decoding one chunk of a larger input. Default 1.
+   */
+  startLine?: number;
+  /**
+   * Input offset of the first byte given, when the bytes start mid-input (at a record
+   * start). Default 0. A BOM is only looked for at offset 0.
+   */
+  startOffset?: number;
 }
 
 export const DEFAULT_MAX_RECORD_BYTES = 1024 * 1024;
@@ -57,6 +67,10 @@ export class FrameDecoder {
     this.scanner = framer.scanner();
     this.multiline = framer.multiline;
     this.maxRecordBytes = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
+    this.line = options.startLine ?? 1;
+    this.base = options.startOffset ?? 0;
+    // Mid-input, the bytes at hand are not the start of the input: no BOM there.
+    if (this.base > 0) this.started = true;
     if (!Number.isSafeInteger(this.maxRecordBytes) || this.maxRecordBytes < 1) {
       throw new SluiceError(
         'SLUICE_E_OPTION',
@@ -115,7 +129,7 @@ export class FrameDecoder {
       } else if (pendingError) {
         this.reject(batch, pendingError, this.line, this.base, buf.subarray(0, MAX_REJECTED_TEXT));
       } else {
-        this.emit(batch, buf, 0, buf.length, this.line, this.base);
+        this.emit(batch, 0, buf.length, this.line, this.base);
         this.decodeRecords(batch, buf);
       }
     }
@@ -143,7 +157,7 @@ export class FrameDecoder {
           buf.subarray(start, Math.min(contentEnd, start + MAX_REJECTED_TEXT)),
         );
       } else {
-        this.emit(batch, buf, start, contentEnd, recordLine, this.base + start);
+        this.emit(batch, start, contentEnd, recordLine, this.base + start);
       }
       start = end + 1;
     }
@@ -178,14 +192,7 @@ export class FrameDecoder {
     return { source: this.source, records: [], lines: [], offsets: [], rejects: [], bytes };
   }
 
-  private emit(
-    batch: RecordBatch,
-    buf: Buffer,
-    start: number,
-    end: number,
-    line: number,
-    offset: number,
-  ): void {
+  private emit(batch: RecordBatch, start: number, end: number, line: number, offset: number): void {
     // Decoding is deferred to decodeRecords so that a whole batch is checked and
     // decoded at once; until then a record is its byte range.
     this.ranges.push(start, end);
@@ -275,7 +282,6 @@ export class FrameDecoder {
     batch.rejects.sort((a, b) => a.offset - b.offset);
   }
 }
-
 
 /**
  * Cuts a rejected record's text to at most {@link MAX_REJECTED_TEXT} UTF-8 bytes, on a

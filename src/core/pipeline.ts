@@ -7,21 +7,25 @@
  * and the ledger consistent, and it is where backpressure from the slowest sink
  * reaches back to the inputs.
  */
-import { pipeline as pipelineCb, type Readable, Writable } from 'node:stream';
+import { writeFile } from 'node:fs/promises';
+import { pipeline as pipelineCb, type Readable, type Transform, Writable } from 'node:stream';
 import { pipeline as streamPipeline } from 'node:stream/promises';
 import { merge } from '../parallel/merge.js';
 import { parallelTransform } from '../parallel/parallel-transform.js';
+import { importTransform, type TransformModule, transformModule } from '../parallel/threads/modules.js';
+import { startCpuProfile } from '../parallel/threads/profile.js';
 import { deadLetterSink } from '../sinks/dead-letter.js';
 import { fileSink } from '../sinks/file.js';
 import { streamSink } from '../sinks/stream-sink.js';
 import type { Batch, Rejection, Serializer, Sink, TransformFn } from './contracts.js';
 import { type ErrorCode, isSluiceError, SluiceError, toSluiceError } from './errors.js';
-import { truncateText } from './frame-decoder.js';
 import { resolveOptions } from './options.js';
 import type { AnyFormat, FormatRegistry } from './registry.js';
 import { autoGunzip, type Input, type InputSpec, toInput } from './sources.js';
-import { createStats, type RunStats, updateRates } from './stats.js';
+import { createStats, type RunStats, type StageTimings, updateRates } from './stats.js';
+import { DEFAULT_CHUNK_BYTES, fileOutput, runThreaded } from './threaded-pipeline.js';
 import { createTokenizerStream } from './tokenize-stream.js';
+import { applyTransforms, countRejections, type HeaderState, writeBatch } from './write-batch.js';
 
 /**
  * What happens to a rejected record: `fail` ends the run with a coded error naming
@@ -44,11 +48,36 @@ export interface PipelineOptions {
   /** Sinks that receive items (after transforms) as objects, in addition to any `to` output. */
   // biome-ignore lint/suspicious/noExplicitAny: sinks take whatever the transforms emit.
   sinks?: readonly Sink<any>[];
-  /** Applied to every item in order; see {@link TransformFn}. */
+  /**
+   * Applied to every item in order; see {@link TransformFn}. A string or URL is a module
+   * (a path, resolved against the working directory, or a file URL) whose default export
+   * is the function: the only kind worker threads can run.
+   */
   // biome-ignore lint/suspicious/noExplicitAny: user transforms are typed by the caller.
-  transforms?: readonly TransformFn<any, any>[];
-  /** Batches in flight through the transforms. @default 4 */
+  transforms?: readonly (TransformFn<any, any> | string | URL)[];
+  /**
+   * Batches in flight through the transforms; with `threads`, chunks in flight per
+   * worker thread. @default 4
+   */
   concurrency?: number;
+  /**
+   * Worker threads that convert framing-aligned chunks of input end to end (decode,
+   * tokenize, transforms, serialize). 0 runs everything on the main thread. Output is
+   * the same, byte for byte, in ordered mode. Needs built-in formats, byte output (`to`)
+   * and transforms given as modules; a format with `parallel: false` runs on the main
+   * thread (`stats.threads.note` says so). See docs/concurrency.md. @default 0
+   */
+  threads?: number;
+  /** With `threads`: the size of the chunks handed to workers, in bytes. @default 256 KiB */
+  chunkBytes?: number;
+  /**
+   * Write a V8 CPU profile of the main thread to this path (`.cpuprofile`, opens in
+   * Chrome DevTools and speedscope), and of each worker thread next to it
+   * (`<path minus .cpuprofile>.worker-<i>.cpuprofile`). Also turns on `timings`.
+   */
+  profile?: string;
+  /** Fill `stats.stages` with the time spent per stage. @default false */
+  timings?: boolean;
   /** Keep input order. @default true */
   ordered?: boolean;
   /** @default 'fail' */
@@ -64,8 +93,6 @@ export interface PipelineOptions {
   onProgress?: (stats: RunStats) => void;
 }
 
-const RECORD_STAGES = new Set(['frame', 'tokenize']);
-
 /**
  * Runs a whole job and resolves with its ledger once every sink has closed. With the
  * `fail` policy a rejected record rejects the promise with a {@link SluiceError}
@@ -77,8 +104,37 @@ const RECORD_STAGES = new Set(['frame', 'tokenize']);
  * ```
  */
 export async function pipeline(options: PipelineOptions): Promise<RunStats> {
+  const path = options.profile;
+  if (path === undefined) return run(options);
+  // Fails before any input is read when the profile cannot be written.
+  await writeFile(path, '').catch((e: Error) => {
+    throw new SluiceError('SLUICE_E_OUTPUT', `cannot write the profile ${path}: ${e.message}`, {
+      stage: 'config',
+      cause: e,
+    });
+  });
+  const profiler = await startCpuProfile();
+  let result: RunStats;
+  try {
+    result = await run(options);
+  } catch (e) {
+    await profiler.stop(path).catch(() => {});
+    throw e;
+  }
+  await profiler.stop(path).catch((e: Error) => {
+    throw new SluiceError('SLUICE_E_OUTPUT', `cannot write the profile ${path}: ${e.message}`, {
+      stage: 'sink',
+      cause: e,
+    });
+  });
+  return result;
+}
+
+async function run(options: PipelineOptions): Promise<RunStats> {
   const started = performance.now();
   const stats = options.stats ?? createStats();
+  if ((options.timings || options.profile !== undefined) && !stats.stages) stats.stages = {};
+  const stageTimes: StageTimings | undefined = stats.stages;
   const lookup = async (f: string | AnyFormat): Promise<AnyFormat> => {
     if (typeof f !== 'string') return f;
     // The built-ins are loaded only when a format is named without a registry.
@@ -92,24 +148,42 @@ export async function pipeline(options: PipelineOptions): Promise<RunStats> {
   const serializer = to ? makeSerializer(to, options.toOptions) : undefined;
   const concurrency = options.concurrency ?? 4;
   const ordered = options.ordered ?? true;
-  const transforms = options.transforms ?? [];
+  const threads = await threadsFor(options, from, to, stats);
+  const transforms: TransformFn[] = [];
+  const transformModules: TransformModule[] = [];
+  for (const t of options.transforms ?? []) {
+    if (typeof t === 'function') transforms.push(t);
+    else if (threads > 0) transformModules.push(transformModule(t));
+    else transforms.push(await importTransform(transformModule(t)));
+  }
   const inputs = options.inputs.map(toInput);
   stats.inputs = inputs.length;
   if (inputs.every((i) => i.size !== undefined)) stats.totalBytes = inputs.reduce((n, i) => n + i.size!, 0);
 
   const sinks: { sink: Sink<unknown>; bytes: boolean }[] = [];
   let deadLetter: Sink<Rejection> | undefined;
+  let outputReleased: (() => boolean) | undefined;
   const policy = options.onError ?? 'fail';
   try {
     if (serializer) {
       const out = options.output ?? process.stdout;
-      const sink =
-        typeof out === 'string'
-          ? await fileSink(out)
-          : streamSink(out as Writable, {
-              name: out === process.stdout ? 'stdout' : 'output',
-              end: out !== process.stdout,
-            });
+      let sink: Sink<string | Uint8Array>;
+      if (typeof out === 'string') {
+        if (threads > 0) {
+          // Its stream is known, so written buffers can be reused once it has let go of them.
+          const file = await fileOutput(out);
+          sink = file.sink;
+          outputReleased = () => file.stream.writableLength === 0;
+        } else {
+          sink = await fileSink(out);
+        }
+      } else {
+        sink = streamSink(out as Writable, {
+          name: out === process.stdout ? 'stdout' : 'output',
+          end: out !== process.stdout,
+        });
+        if (out === process.stdout) outputReleased = () => process.stdout.writableLength === 0;
+      }
       sinks.push({ sink: sink as Sink<unknown>, bytes: true });
     }
     for (const s of options.sinks ?? []) sinks.push({ sink: s, bytes: false });
@@ -130,14 +204,49 @@ export async function pipeline(options: PipelineOptions): Promise<RunStats> {
       });
     }
 
-    const sources = inputs.map((input) => () => openInput(input, from, options));
+    if (threads > 0 && serializer && to) {
+      await runThreaded({
+        threads,
+        inputs,
+        paths: options.inputs.map((spec) => (typeof spec === 'string' && spec !== '-' ? spec : undefined)),
+        from,
+        fromName: from.name,
+        fromOptions: options.fromOptions ?? {},
+        toName: to.name,
+        toOptions: options.toOptions ?? {},
+        serializer,
+        transforms: transformModules,
+        sinks: sinks.filter((s) => s.bytes).map((s) => s.sink),
+        deadLetter,
+        failFast: policy === 'fail',
+        ordered,
+        concurrency,
+        maxRecordBytes: options.maxRecordBytes,
+        chunkBytes: options.chunkBytes ?? DEFAULT_CHUNK_BYTES,
+        stats,
+        started,
+        onProgress: options.onProgress,
+        signal: options.signal,
+        profile: options.profile,
+        outputReleased,
+      });
+      await Promise.all([...sinks.map((s) => s.sink.close()), deadLetter?.close()]);
+      updateRates(stats, started);
+      return stats;
+    }
+    const sources = inputs.map((input) => () => openInput(input, from, options, stageTimes));
     const stages: (Readable | Writable | NodeJS.ReadWriteStream)[] = [
       merge(sources, { ordered, objectMode: true, ...(options.signal ? { signal: options.signal } : {}) }),
     ];
     if (transforms.length > 0) {
       stages.push(
         parallelTransform(
-          (batch: Batch<unknown>, ctx) => applyTransforms(batch, transforms, stats, ctx.signal),
+          async (batch: Batch<unknown>, ctx) => {
+            const t0 = performance.now();
+            const out = await applyTransforms(batch, transforms, stats.items, ctx.signal);
+            if (stageTimes) stageTimes.transform = (stageTimes.transform ?? 0) + (performance.now() - t0);
+            return out;
+          },
           {
             concurrency,
             ordered,
@@ -155,6 +264,7 @@ export async function pipeline(options: PipelineOptions): Promise<RunStats> {
       stats,
       started,
       options.onProgress,
+      stageTimes,
     );
     stages.push(writer.stream());
     await streamPipeline(
@@ -166,10 +276,75 @@ export async function pipeline(options: PipelineOptions): Promise<RunStats> {
     // Release every sink; the first error is the one reported.
     await Promise.allSettled([...sinks.map((s) => s.sink.close()), deadLetter?.close()]);
     updateRates(stats, started);
+    roundTimings(stageTimes);
     throw asRunError(e);
   }
   updateRates(stats, started);
+  roundTimings(stageTimes);
   return stats;
+}
+
+function roundTimings(t: StageTimings | undefined): void {
+  if (t) for (const k of Object.keys(t) as (keyof StageTimings)[]) t[k] = Math.round(t[k]! * 10) / 10;
+}
+
+/**
+ * How many worker threads the run gets: `options.threads`, or 0 when the input format
+ * is not parallel-safe (noted in `stats.threads`). What threads cannot do is a usage
+ * error, before anything is opened.
+ */
+async function threadsFor(
+  options: PipelineOptions,
+  from: AnyFormat,
+  to: AnyFormat | undefined,
+  stats: RunStats,
+): Promise<number> {
+  const threads = options.threads ?? 0;
+  if (!Number.isSafeInteger(threads) || threads < 0) {
+    throw new SluiceError('SLUICE_E_OPTION', `threads: expected an integer >= 0, got ${String(threads)}`, {
+      stage: 'config',
+    });
+  }
+  const chunk = options.chunkBytes;
+  if (chunk !== undefined && (!Number.isSafeInteger(chunk) || chunk < 1)) {
+    throw new SluiceError('SLUICE_E_OPTION', `chunkBytes: expected an integer >= 1, got ${String(chunk)}`, {
+      stage: 'config',
+    });
+  }
+  if (threads === 0) return 0;
+  if (from.parallel === false) {
+    // Everything works on the main thread: transforms of any kind, object sinks.
+    stats.threads = {
+      requested: threads,
+      used: 0,
+      note: `format ${from.name} is not parallel-safe (parallel: false): converted on the main thread`,
+    };
+    return 0;
+  }
+  const usage = (why: string): never => {
+    throw new SluiceError('SLUICE_E_USAGE', `threads: ${why}`, { stage: 'config' });
+  };
+  if ((options.transforms ?? []).some((t) => typeof t === 'function')) {
+    usage(
+      'transforms run in worker threads, which can only load them from modules: give each transform as a module path or file URL whose default export is the function, or use threads: 0',
+    );
+  }
+  if (!to) usage('worker threads write an output format: give `to`, or use threads: 0');
+  if ((options.sinks ?? []).length > 0) {
+    usage('worker threads write bytes, not objects: sinks need threads: 0');
+  }
+  const { builtinFormats } = await import('./builtins.js');
+  for (const f of [from, to!]) {
+    if (!(builtinFormats as readonly AnyFormat[]).includes(f)) {
+      usage(`worker threads load formats by name and format ${f.name} is not a built-in one; use threads: 0`);
+    }
+  }
+  stats.threads = {
+    requested: threads,
+    used: threads,
+    chunkBytes: options.chunkBytes ?? DEFAULT_CHUNK_BYTES,
+  };
+  return threads;
 }
 
 function asRunError(e: unknown): SluiceError {
@@ -194,13 +369,19 @@ function makeSerializer(format: AnyFormat, raw: Record<string, unknown> | undefi
 }
 
 /** One input's stages up to token batches; errors anywhere in them surface on the returned stream. */
-function openInput(input: Input, format: AnyFormat, options: PipelineOptions): Readable {
+function openInput(
+  input: Input,
+  format: AnyFormat,
+  options: PipelineOptions,
+  timings: StageTimings | undefined,
+): Readable {
   const tokenizer = createTokenizerStream(format, {
     source: input.source,
     ...(options.fromOptions ? { options: options.fromOptions } : {}),
     ...(options.maxRecordBytes !== undefined ? { maxRecordBytes: options.maxRecordBytes } : {}),
     trackOrigins: (options.transforms?.length ?? 0) > 0,
   });
+  if (timings) timeTransform(tokenizer, timings);
   return pipelineCb(
     input.open(),
     (src: Readable) => autoGunzip(src, { name: input.source }),
@@ -211,80 +392,31 @@ function openInput(input: Input, format: AnyFormat, options: PipelineOptions): R
   ) as Readable;
 }
 
-/** Runs the user transforms over one batch; a throwing transform rejects that item only. */
-async function applyTransforms(
-  batch: Batch<unknown>,
-  transforms: readonly TransformFn[],
-  stats: RunStats,
-  signal: AbortSignal,
-): Promise<Batch<unknown>> {
-  const out: unknown[] = [];
-  const lines: number[] = [];
-  const offsets: number[] = [];
-  const rejects: Rejection[] = [];
-  let nextReject = 0;
-  const ctx = { signal };
-  stats.items.tokenized += batch.items.length;
-  for (let i = 0; i < batch.items.length; i++) {
-    // Keep earlier-stage rejections positioned among the items that survive.
-    while (nextReject < batch.rejects.length && batch.rejects[nextReject]!.at <= i) {
-      rejects.push({ ...batch.rejects[nextReject++]!, at: out.length });
-    }
-    const line = batch.lines?.[i] ?? 0;
-    const offset = batch.offsets?.[i] ?? 0;
-    let values: unknown[] = [batch.items[i]];
-    try {
-      for (const t of transforms) {
-        const next: unknown[] = [];
-        for (const v of values) {
-          let r = t(v, ctx);
-          if (r instanceof Promise) r = await r;
-          if (r === undefined || r === null) continue;
-          if (Array.isArray(r)) for (const x of r) next.push(x);
-          else next.push(r);
-        }
-        values = next;
-        if (values.length === 0) break;
-      }
-    } catch (e) {
-      stats.items.rejected++;
-      const coded = isSluiceError(e);
-      rejects.push({
-        code: coded ? e.code : 'SLUICE_E_TRANSFORM',
-        stage: 'transform',
-        message: e instanceof Error ? e.message : String(e),
-        source: batch.source,
-        line,
-        offset,
-        record: preview(batch.items[i]),
-        at: out.length,
-      });
-      continue;
-    }
-    if (values.length === 0) stats.items.filtered++;
-    for (const v of values) {
-      out.push(v);
-      lines.push(line);
-      offsets.push(offset);
-    }
-  }
-  while (nextReject < batch.rejects.length) rejects.push({ ...batch.rejects[nextReject++]!, at: out.length });
-  return { ...batch, items: out, lines, offsets, rejects };
-}
-
-function preview(item: unknown): string | undefined {
-  try {
-    const s = typeof item === 'string' ? item : JSON.stringify(item);
-    return s === undefined ? undefined : truncateText(s);
-  } catch {
-    return undefined;
-  }
+/**
+ * Times a tokenizer stream's work (framing and tokenizing, done together in one
+ * synchronous call per chunk) into `timings.tokenize`.
+ */
+function timeTransform(stream: Transform, timings: StageTimings): void {
+  const t = stream as Transform & {
+    _transform: (chunk: unknown, enc: BufferEncoding, cb: (e?: Error | null, data?: unknown) => void) => void;
+  };
+  const transform = t._transform.bind(t);
+  t._transform = (chunk, enc, cb) => {
+    const t0 = performance.now();
+    // Stopped when the batch is handed on: the callback may run the next stages synchronously.
+    transform(chunk, enc, (e, data) => {
+      timings.tokenize = (timings.tokenize ?? 0) + (performance.now() - t0);
+      cb(e, data);
+    });
+  };
 }
 
 /** The sequential tail of the pipeline: policy, ledger, serialization, sinks. */
 class BatchWriter {
-  private headerDone = false;
+  private readonly header: HeaderState = { headerDone: false };
   private readonly controller = new AbortController();
+  /** Set once every batch was written and the output finished, so destroy need not abort. */
+  private finished = false;
 
   constructor(
     private readonly sinks: readonly { sink: Sink<unknown>; bytes: boolean }[],
@@ -295,6 +427,7 @@ class BatchWriter {
     private readonly stats: RunStats,
     private readonly started: number,
     private readonly onProgress: ((stats: RunStats) => void) | undefined,
+    private readonly timings: StageTimings | undefined,
   ) {}
 
   stream(): Writable {
@@ -305,93 +438,56 @@ class BatchWriter {
         this.write(batch).then(() => cb(), cb);
       },
       final: (cb) => {
-        this.finish().then(() => cb(), cb);
+        this.finish().then(() => {
+          this.finished = true;
+          cb();
+        }, cb);
       },
       destroy: (err, cb) => {
-        this.controller.abort(err ?? undefined);
+        // A normal end destroys the stream too (autoDestroy); only a failure or an early
+        // destroy has sink writes to abort, and an abort is not free (AbortSignal listeners).
+        if (err || !this.finished) this.controller.abort(err ?? undefined);
         cb(err);
       },
     });
   }
 
   private async write(batch: Batch<unknown>): Promise<void> {
-    const { stats } = this;
+    const { stats, timings } = this;
     stats.bytes += batch.bytes;
     stats.records.in += batch.records;
     stats.records.skipped += batch.skipped;
     // With transforms, the transform stage counts tokens before they fan out or drop.
     if (this.countTokens) stats.items.tokenized += batch.items.length;
-    const rejects = batch.rejects.slice();
-    let items = batch.items;
-    // Under `fail`, everything before the first rejection is still written, like any Unix filter.
-    let failure: Rejection | undefined;
-    if (this.failFast && rejects.length > 0) {
-      failure = rejects.reduce((a, b) => (b.at < a.at ? b : a));
-      items = items.slice(0, failure.at);
-    }
-    let text = '';
-    let written = items.length;
-    if (this.serializer && this.sinks.some((s) => s.bytes)) {
-      const serializer = this.serializer;
-      for (let i = 0; i < items.length; i++) {
-        const item = items[i];
-        let line: string;
-        try {
-          if (!this.headerDone) {
-            const h = serializer.header?.(item);
-            this.headerDone = true;
-            if (h !== undefined) text += `${h}\n`;
-          }
-          line = serializer.serialize(item);
-        } catch (e) {
-          const r: Rejection = {
-            code: isSluiceError(e) ? e.code : 'SLUICE_E_SERIALIZE',
-            stage: 'serialize',
-            message: e instanceof Error ? e.message : String(e),
-            source: batch.source,
-            line: batch.lines?.[i] ?? 0,
-            offset: batch.offsets?.[i] ?? 0,
-            at: i,
-          };
-          const p = preview(item);
-          if (p !== undefined) r.record = p;
-          rejects.push(r);
-          written--;
-          if (this.failFast) {
-            failure = r;
-            items = items.slice(0, i);
-            written = i;
-            break;
-          }
-          continue;
-        }
-        text += `${line}\n`;
-      }
-    }
+    const t0 = timings ? performance.now() : 0;
+    const serializer = this.serializer && this.sinks.some((s) => s.bytes) ? this.serializer : undefined;
+    const w = writeBatch(batch, serializer, this.header, this.failFast);
+    const text = w.header === undefined ? w.text : w.header + w.text;
+    const t1 = timings ? performance.now() : 0;
     const signal = this.controller.signal;
     await Promise.all(
       this.sinks.map(({ sink, bytes }) =>
-        bytes ? sink.write(text ? [text] : [], signal) : sink.write(items, signal),
+        bytes ? sink.write(text ? [text] : [], signal) : sink.write(w.items, signal),
       ),
     );
-    for (const r of rejects) {
-      if (RECORD_STAGES.has(r.stage)) stats.records.rejected++;
-      else if (r.stage === 'serialize') stats.items.rejected++;
-      stats.rejectedByCode[r.code] = (stats.rejectedByCode[r.code] ?? 0) + 1;
+    if (timings) {
+      timings.serialize = (timings.serialize ?? 0) + (t1 - t0);
+      timings.write = (timings.write ?? 0) + (performance.now() - t1);
     }
-    stats.items.written += written;
-    if (failure) {
+    countRejections(stats, w.rejects);
+    stats.items.written += w.written;
+    if (w.failure) {
       updateRates(stats, this.started);
-      throw rejectionError(failure);
+      throw rejectionError(w.failure);
     }
-    if (rejects.length > 0 && this.deadLetter) await this.deadLetter.write(rejects, signal);
+    if (w.rejects.length > 0 && this.deadLetter) await this.deadLetter.write(w.rejects, signal);
     updateRates(stats, this.started);
     this.onProgress?.(stats);
   }
 
   private async finish(): Promise<void> {
-    if (!this.headerDone && this.serializer) {
-      this.headerDone = true;
+    if (!this.header.headerDone && this.serializer) {
+      this.header.headerDone = true;
       const h = this.serializer.header?.(undefined);
       if (h !== undefined) {
         await Promise.all(

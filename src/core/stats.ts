@@ -18,6 +18,40 @@ export interface RunStats {
   bytesPerSecond: number;
   /** Total input size when every input's size is known up front (plain files), for progress. */
   totalBytes?: number;
+  /**
+   * Milliseconds spent per stage, when the run was asked for timings (`--stats`,
+   * `--profile`). With worker threads the worker stages are summed over the workers, so
+   * they may add up to more than `elapsedMs`. See docs/concurrency.md.
+   */
+  stages?: StageTimings;
+  /** How the run used worker threads, when some were asked for (`threads > 0`). */
+  threads?: ThreadsReport;
+}
+
+/**
+ * Time per stage, in ms: `read` waiting for input bytes (main thread); `frame` cutting
+ * records and decoding UTF-8; `tokenize` records to tokens (in-process runs count framing
+ * here too); `transform` user transforms; `serialize` tokens to output text and bytes;
+ * `write` waiting for the sinks (main thread).
+ */
+export interface StageTimings {
+  read?: number;
+  frame?: number;
+  tokenize?: number;
+  transform?: number;
+  serialize?: number;
+  write?: number;
+}
+
+export interface ThreadsReport {
+  /** Threads asked for. */
+  requested: number;
+  /** Worker threads that ran (0: the run stayed on the main thread, see `note`). */
+  used: number;
+  /** Target chunk size handed to a worker, in bytes. */
+  chunkBytes?: number;
+  /** Why fewer threads were used than asked for. */
+  note?: string;
 }
 
 export function createStats(): RunStats {

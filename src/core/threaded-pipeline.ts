@@ -1,0 +1,732 @@
+/**
+ * The worker-thread engine behind `threads > 0` (`--threads N`). The main thread reads
+ * each input, cuts it into framing-aligned chunks (`Chunker`) and transfers each chunk
+ * to a worker, which converts it end to end (decode, tokenize, transforms, error
+ * policy, serialize) and transfers UTF-8 bytes back. The main thread writes the results
+ * in input order (or as they complete, unordered) and keeps the ledger, so the output
+ * and the stats are those of `threads: 0`.
+ *
+ * State across records. A format is parallel-safe (`parallel !== false`) when a
+ * record's tokens depend only on the record and on the state the input's first records
+ * leave in the tokenizer. The main thread tokenizes each input's first records itself,
+ * up to the first one that yields a token: the records before it (the preamble: a
+ * header row, blank lines, rejected lines) are written from the main thread (they
+ * carry no items, only counts and rejections), and every chunk's fresh tokenizer in a
+ * worker is first fed them again (and that first data record, for every chunk but the
+ * one that starts with it), output discarded. The output header is written once, from
+ * the run's first item (see `worker.ts`).
+ */
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import { type FileHandle, open } from 'node:fs/promises';
+import type { Writable } from 'node:stream';
+import type { ResourceLimits } from 'node:worker_threads';
+import { autoGunzip, type Input } from '../core/sources.js';
+import { whenAborted } from '../parallel/internal.js';
+import { type ChunkEvent, Chunker } from '../parallel/threads/chunker.js';
+import type { TransformModule } from '../parallel/threads/modules.js';
+import { WorkerPool } from '../parallel/threads/pool.js';
+import type { Job, JobResult, Replay } from '../parallel/threads/protocol.js';
+import { streamSink } from '../sinks/stream-sink.js';
+import type { Batch, Rejection, Serializer, Sink, Tokenizer } from './contracts.js';
+import { SluiceError } from './errors.js';
+import { DEFAULT_MAX_RECORD_BYTES, FrameDecoder } from './frame-decoder.js';
+import { newlineFramer } from './framers.js';
+import { resolveOptions } from './options.js';
+import type { AnyFormat } from './registry.js';
+import { type RunStats, type StageTimings, updateRates } from './stats.js';
+import { emptyBatch, tokenizeBatch } from './tokenize.js';
+import { countRejections, type HeaderState, writeBatch } from './write-batch.js';
+
+/** Chunk size: large enough to amortize a message, small enough to stay out of the way of the GC. */
+export const DEFAULT_CHUNK_BYTES = 256 * 1024;
+
+/**
+ * Worker heap limits. Young generation: V8's semi-space for a worker is small by
+ * default, and a conversion allocates a token per record, so a small young generation
+ * means scavenges all the time (measured: see docs/concurrency.md). Old generation: a
+ * worker holds at most `concurrency` chunks (input bytes, their records and tokens,
+ * the output text) at a time, a few MiB each; the limit leaves room for user
+ * transforms and makes a runaway one fail the run (`SLUICE_E_INTERNAL`, "out of
+ * memory") rather than the machine.
+ */
+export function workerResourceLimits(chunkBytes: number, concurrency: number): ResourceLimits {
+  const perJobMb = Math.ceil((chunkBytes * 40) / (1024 * 1024));
+  return {
+    maxYoungGenerationSizeMb: 48,
+    maxOldGenerationSizeMb: Math.max(256, 128 + perJobMb * concurrency),
+  };
+}
+
+/** Text of replayed records an input may have before its first data record. */
+const MAX_REPLAY_CHARS = 16 * 1024 * 1024;
+
+export interface ThreadedRunOptions {
+  threads: number;
+  inputs: readonly Input[];
+  /** For each input, its path when it was given as one (read directly when it is a regular file). */
+  paths: readonly (string | undefined)[];
+  from: AnyFormat;
+  fromName: string;
+  fromOptions: Record<string, unknown>;
+  toName: string;
+  toOptions: Record<string, unknown>;
+  /** The main thread's own serializer: only asked for the header of an empty output. */
+  serializer: Serializer<unknown>;
+  transforms: readonly TransformModule[];
+  /** Byte sinks: each receives the serialized bytes. */
+  sinks: readonly Sink<unknown>[];
+  deadLetter: Sink<Rejection> | undefined;
+  failFast: boolean;
+  ordered: boolean;
+  concurrency: number;
+  maxRecordBytes: number | undefined;
+  chunkBytes: number;
+  stats: RunStats;
+  started: number;
+  onProgress: ((stats: RunStats) => void) | undefined;
+  signal: AbortSignal | undefined;
+  /** Main-thread profile path; workers write theirs next to it. */
+  profile: string | undefined;
+  /**
+   * True when the byte output holds no reference to anything written so far (nothing
+   * buffered), so output buffers can be handed back to the workers and filled again.
+   * Undefined: never reuse them (a Writable of unknown kind may keep the chunks).
+   */
+  outputReleased?: (() => boolean) | undefined;
+}
+
+/** A file output as `fileSink` opens it, with its stream (to tell when written buffers are released). */
+export async function fileOutput(
+  path: string,
+): Promise<{ sink: Sink<string | Uint8Array>; stream: Writable }> {
+  const stream = createWriteStream(path, { flags: 'w', highWaterMark: 256 * 1024 });
+  try {
+    await once(stream, 'open');
+  } catch (e) {
+    throw new SluiceError('SLUICE_E_OUTPUT', `cannot open ${path} for writing: ${(e as Error).message}`, {
+      stage: 'sink',
+      cause: e,
+    });
+  }
+  return { sink: streamSink(stream, { name: path }), stream };
+}
+
+/** What the writer writes, in sequence: a worker's job result, or a batch made on the main thread (no items). */
+type Outcome =
+  | { kind: 'job'; result: JobResult; inputBytes: number }
+  | { kind: 'local'; batch: Batch<unknown> };
+
+export async function runThreaded(o: ThreadedRunOptions): Promise<void> {
+  const { stats } = o;
+  const stages: StageTimings | undefined = stats.stages;
+  const controller = new AbortController();
+  let failure: unknown;
+  let reading: { destroy(): void } | undefined;
+  const window = o.threads * Math.max(2, o.concurrency);
+  const units = new Units(window, o.ordered, (e) => fail(e));
+  // Assigned below: `fail` may run (an abort) before the pool exists.
+  let pool: WorkerPool | undefined;
+  const fail = (e: unknown): void => {
+    if (failure !== undefined) return;
+    failure = e;
+    controller.abort(e);
+    units.fail(e);
+    reading?.destroy();
+    pool?.abort(e);
+  };
+  const unwatch = whenAborted(o.signal, () => fail(new SluiceError('SLUICE_E_ABORTED', 'run aborted')));
+  pool = WorkerPool.start({
+    threads: o.threads,
+    init: {
+      from: o.fromName,
+      fromOptions: o.fromOptions,
+      to: o.toName,
+      toOptions: o.toOptions,
+      transforms: [...o.transforms],
+      maxRecordBytes: o.maxRecordBytes,
+      failFast: o.failFast,
+      outputBytes: 2 * o.chunkBytes + 128 * 1024,
+    },
+    profile: o.profile,
+    resourceLimits: workerResourceLimits(o.chunkBytes, o.concurrency),
+    onFailure: fail,
+  });
+  if (failure !== undefined) pool.abort(failure);
+  // Workers boot while the first chunks are read; nothing is written before all are ready,
+  // so a transform module that does not load fails the run before any output.
+  pool.ready.catch(fail);
+  const resolved = resolveOptions(o.from.options, o.fromOptions, `${o.from.name}.`);
+  // Input buffers come back from the workers and are filled again: touching fresh memory
+  // costs more than the copy into it (page faults), especially in VMs.
+  const spare: ArrayBuffer[] = [];
+  const bufferSize = o.chunkBytes + 64 * 1024;
+  const alloc = (size: number): Uint8Array => {
+    const reused = size <= bufferSize ? spare.pop() : undefined;
+    return new Uint8Array(reused ?? new ArrayBuffer(Math.max(size, bufferSize)));
+  };
+  const recycle = (b: ArrayBuffer): void => {
+    if (b.byteLength >= bufferSize && spare.length < window + o.threads) spare.push(b);
+  };
+  const maxRecordBytes = o.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
+  let nextReplay = 0;
+
+  /** Reads one input, handing its chunks to the workers (or, for its preamble, handling them here). */
+  const readInput = async (input: Input, path: string | undefined): Promise<void> => {
+    const source = input.source;
+    const framer = o.from.framer?.(resolved) ?? newlineFramer;
+    const chunker = new Chunker({ source, framer, maxRecordBytes, chunkBytes: o.chunkBytes, alloc });
+    const st: InputState = {
+      source,
+      parallel: false,
+      tokenizer: o.from.tokenizer(resolved),
+      replay: { records: [], lines: [], offsets: [] },
+      replayChars: 0,
+      replayFull: false,
+      replayId: nextReplay++,
+      jobs: 0,
+      last: { source, line: 0, offset: 0 },
+    };
+    // A tokenizer with a `flush` is flushed after the input's last chunk, so a chunk is
+    // held back until it is known whether another follows.
+    const needsLast = st.tokenizer.flush !== undefined;
+    let held: { job: Job; lastLine: number; inputBytes: number; settle: Deferred<Outcome> } | undefined;
+
+    const dispatch = (job: Job, lastLine: number, inputBytes: number): Promise<Outcome> =>
+      pool.run(job, lastLine).then((result) => ({ kind: 'job', result, inputBytes }) as const);
+    const sendHeld = (last: boolean): void => {
+      if (!held) return;
+      const h = held;
+      held = undefined;
+      h.job.last = last;
+      dispatch(h.job, h.lastLine, h.inputBytes).then(h.settle.resolve, h.settle.reject);
+    };
+    const addJob = async (
+      bytes: Uint8Array,
+      startLine: number,
+      startOffset: number,
+      lines: number,
+      inputBytes: number,
+    ) => {
+      sendHeld(false);
+      await units.space();
+      if (failure !== undefined) return;
+      if (st.jobs === 0) pool.defineReplay(st.replayId, st.replay);
+      const job: Job = {
+        seq: 0,
+        source,
+        bytes,
+        startLine,
+        startOffset,
+        last: false,
+        replay: st.replayId,
+        // The first chunk starts with the first data record; the others replay it too.
+        replayAll: st.jobs > 0,
+      };
+      st.jobs++;
+      const lastLine = startLine + lines - (bytes.length > 0 && bytes[bytes.length - 1] === 0x0a ? 1 : 0);
+      if (needsLast) {
+        const settle = deferred<Outcome>();
+        job.seq = units.add(settle.promise);
+        held = { job, lastLine, inputBytes, settle };
+      } else {
+        job.seq = units.next;
+        units.add(dispatch(job, lastLine, inputBytes));
+      }
+    };
+    const handle = async (ev: ChunkEvent): Promise<void> => {
+      if (ev.kind === 'rejected') {
+        const batch = emptyBatch<unknown>(source);
+        batch.rejects.push(ev.rejection);
+        batch.records = 1;
+        batch.bytes = ev.inputBytes;
+        await units.space();
+        units.add(Promise.resolve({ kind: 'local', batch }));
+        return;
+      }
+      if (st.parallel) {
+        await addJob(ev.bytes, ev.startLine, ev.startOffset, ev.lines, ev.inputBytes);
+        return;
+      }
+      const t0 = performance.now();
+      const { local, rest } = preamble(st, ev, framer, maxRecordBytes);
+      if (stages) stages.tokenize = (stages.tokenize ?? 0) + (performance.now() - t0);
+      if (local) {
+        await units.space();
+        units.add(Promise.resolve({ kind: 'local', batch: local }));
+      }
+      if (rest) {
+        st.parallel = true;
+        await addJob(rest.bytes, rest.startLine, rest.startOffset, rest.lines, rest.inputBytes);
+      }
+    };
+
+    const ended = async (): Promise<void> => {
+      for (const ev of chunker.end()) await handle(ev);
+      if (failure !== undefined) return;
+      if (held) sendHeld(true);
+      else if (!st.parallel && needsLast) {
+        // The whole input was preamble: a worker replays it and flushes (its items need the workers' transforms).
+        if (st.replayFull) throw replayTooLong(source);
+        await addJob(new Uint8Array(0), st.last.line, st.last.offset, 0, 0);
+        held!.job.replayAll = true;
+        sendHeld(true);
+      }
+    };
+
+    try {
+      const file = path === undefined ? undefined : await openPlainFile(path);
+      if (file) {
+        // A regular file: read straight into the buffers that go to the workers.
+        try {
+          for (;;) {
+            const { buf, at } = chunker.take(o.chunkBytes);
+            const t0 = performance.now();
+            const { bytesRead } = await file.read(buf, at, o.chunkBytes, null).catch((e: Error) => {
+              throw inputError(source, e);
+            });
+            if (stages) stages.read = (stages.read ?? 0) + (performance.now() - t0);
+            if (bytesRead === 0 || failure !== undefined) break;
+            const events = chunker.commit(buf, bytesRead);
+            if (!events.some((e) => e.kind === 'chunk')) recycle(buf.buffer as ArrayBuffer);
+            for (const ev of events) await handle(ev);
+          }
+        } finally {
+          await file.close().catch(() => {});
+        }
+        if (failure === undefined) await ended();
+        return;
+      }
+      const stream = input.open();
+      reading = stream;
+      const it = autoGunzip(stream, { name: source, signal: controller.signal })[Symbol.asyncIterator]();
+      try {
+        for (;;) {
+          const t0 = performance.now();
+          const r = await it.next();
+          if (stages) stages.read = (stages.read ?? 0) + (performance.now() - t0);
+          if (r.done || failure !== undefined) break;
+          for (const ev of chunker.push(r.value)) await handle(ev);
+        }
+      } finally {
+        reading = undefined;
+        await it.return?.(undefined).catch(() => {});
+        stream.destroy();
+      }
+      if (failure === undefined) await ended();
+    } finally {
+      if (st.jobs > 0) pool.forgetReplay(st.replayId);
+    }
+  };
+
+  const produce = async (): Promise<void> => {
+    try {
+      for (let i = 0; i < o.inputs.length; i++) {
+        if (failure !== undefined) break;
+        await readInput(o.inputs[i]!, o.paths[i]);
+      }
+    } catch (e) {
+      fail(e);
+    } finally {
+      units.end();
+    }
+  };
+
+  // Output buffers written out and maybe still referenced by the output, oldest first.
+  const unreleased: { worker: number; buffer: ArrayBuffer }[] = [];
+  const released = (): void => {
+    if (!o.outputReleased) return;
+    if (unreleased.length > 0 && o.outputReleased()) {
+      const byWorker = new Map<number, ArrayBuffer[]>();
+      for (const u of unreleased) {
+        const list = byWorker.get(u.worker) ?? [];
+        list.push(u.buffer);
+        byWorker.set(u.worker, list);
+      }
+      unreleased.length = 0;
+      for (const [worker, buffers] of byWorker) pool.recycle(worker, buffers);
+    }
+    // An output that never empties its buffer (a slow consumer) keeps them: leave those to the GC.
+    if (unreleased.length > window) unreleased.splice(0, unreleased.length - window);
+  };
+  const header: HeaderState = { headerDone: false };
+  const signal = controller.signal;
+  const writeChunks = async (chunks: (string | Uint8Array)[]): Promise<void> => {
+    const t0 = performance.now();
+    await Promise.all(o.sinks.map((s) => s.write(chunks, signal)));
+    if (stages) stages.write = (stages.write ?? 0) + (performance.now() - t0);
+  };
+  const afterWrite = async (
+    rejects: Rejection[],
+    written: number,
+    failed: Rejection | undefined,
+  ): Promise<void> => {
+    countRejections(stats, rejects);
+    stats.items.written += written;
+    if (failed) {
+      updateRates(stats, o.started);
+      throw rejectionError(failed);
+    }
+    if (rejects.length > 0 && o.deadLetter) await o.deadLetter.write(rejects, signal);
+    updateRates(stats, o.started);
+    o.onProgress?.(stats);
+  };
+
+  const consume = async (): Promise<void> => {
+    try {
+      await pool.ready;
+      for (;;) {
+        const unit = await units.take();
+        if (unit === undefined || failure !== undefined) return;
+        if (unit.kind === 'local') {
+          const b = unit.batch;
+          stats.bytes += b.bytes;
+          stats.records.in += b.records;
+          stats.records.skipped += b.skipped;
+          const w = writeBatch(b, undefined, header, o.failFast);
+          await afterWrite(w.rejects, 0, w.failure);
+        } else {
+          let r = unit.result;
+          if (r.input) recycle(r.input);
+          if (r.parked) {
+            r = await pool.serialize(r.seq, !header.headerDone);
+            if (r.headerDone && !header.headerDone) {
+              header.headerDone = true;
+              pool.prime(r.seq, r.first);
+            }
+          }
+          stats.bytes += unit.inputBytes;
+          stats.records.in += r.records;
+          stats.records.skipped += r.skipped;
+          stats.items.tokenized += r.tokenized;
+          stats.items.filtered += r.filtered;
+          stats.items.rejected += r.transformRejected;
+          if (stages) {
+            stages.frame = (stages.frame ?? 0) + r.timings.frame;
+            stages.tokenize = (stages.tokenize ?? 0) + r.timings.tokenize;
+            stages.transform = (stages.transform ?? 0) + r.timings.transform;
+            stages.serialize = (stages.serialize ?? 0) + r.timings.serialize;
+          }
+          const chunks: (string | Uint8Array)[] = [];
+          if (r.header !== undefined) chunks.push(r.header);
+          if (r.bytes !== undefined && r.bytes.length > 0) chunks.push(r.bytes);
+          await writeChunks(chunks);
+          if (o.outputReleased && r.bytes !== undefined) {
+            unreleased.push({ worker: r.worker, buffer: r.bytes.buffer as ArrayBuffer });
+            released();
+          }
+          await afterWrite(r.rejects, r.written, r.failure);
+        }
+        units.written();
+      }
+    } catch (e) {
+      fail(e);
+    }
+  };
+
+  try {
+    await Promise.all([produce(), consume()]);
+    if (failure === undefined && !header.headerDone) {
+      // An empty output still gets its header, if the format writes one without a first item.
+      header.headerDone = true;
+      const h = o.serializer.header?.(undefined);
+      if (h !== undefined) await writeChunks([`${h}\n`]);
+    }
+  } catch (e) {
+    fail(e);
+  } finally {
+    unwatch();
+    // close() may find a worker dead after all (fail() is then called).
+    if (failure === undefined) await pool.close();
+    else await pool.terminate();
+    if (stages) for (const k of Object.keys(stages) as (keyof StageTimings)[]) stages[k] = round(stages[k]!);
+  }
+  if (failure !== undefined) throw failure;
+}
+
+/**
+ * Opens `path` for direct reading when it is a regular file that is not gzip; undefined
+ * otherwise (the input is then read as a stream: stdin, pipes, devices, gzip).
+ */
+async function openPlainFile(path: string): Promise<FileHandle | undefined> {
+  let file: FileHandle;
+  try {
+    file = await open(path, 'r');
+  } catch (e) {
+    throw inputError(path, e as Error);
+  }
+  try {
+    if (!(await file.stat()).isFile()) {
+      await file.close();
+      return undefined;
+    }
+    const head = Buffer.alloc(2);
+    const { bytesRead } = await file.read(head, 0, 2, 0);
+    if (bytesRead === 2 && head[0] === 0x1f && head[1] === 0x8b) {
+      await file.close();
+      return undefined;
+    }
+    return file;
+  } catch (e) {
+    await file.close().catch(() => {});
+    throw inputError(path, e as Error);
+  }
+}
+
+/** The input error a read stream gives (see `sources.ts`). */
+function inputError(path: string, e: Error & { code?: string }): SluiceError {
+  const why =
+    e.code === 'ENOENT'
+      ? 'no such file'
+      : e.code === 'EISDIR'
+        ? 'is a directory'
+        : e.code === 'EACCES'
+          ? 'permission denied'
+          : e.message;
+  return new SluiceError('SLUICE_E_INPUT', `cannot read ${path}: ${why}`, { stage: 'input', cause: e });
+}
+
+interface InputState {
+  source: string;
+  /** Past the preamble: chunks go to the workers. */
+  parallel: boolean;
+  /** The main thread's tokenizer, fed the preamble to find where it ends. */
+  tokenizer: Tokenizer<unknown>;
+  /** The records the tokenizer was given so far (then also the first data record). */
+  replay: Replay;
+  replayChars: number;
+  /** The replay outgrew {@link MAX_REPLAY_CHARS}: the input can only go on if no data record comes. */
+  replayFull: boolean;
+  replayId: number;
+  jobs: number;
+  /** Where the last record handed to the tokenizer started. */
+  last: { source: string; line: number; offset: number };
+}
+
+/**
+ * Tokenizes a chunk of the preamble on the main thread until a record yields a token.
+ * Returns the batch for what came before it (counts and rejections, no items) and, if
+ * found, the rest of the chunk from that record on, for the workers.
+ */
+function preamble(
+  st: InputState,
+  ev: Extract<ChunkEvent, { kind: 'chunk' }>,
+  framer: NonNullable<ReturnType<NonNullable<AnyFormat['framer']>>>,
+  maxRecordBytes: number,
+): {
+  local: Batch<unknown> | undefined;
+  rest:
+    | { bytes: Uint8Array; startLine: number; startOffset: number; lines: number; inputBytes: number }
+    | undefined;
+} {
+  const { source } = st;
+  const decoder = new FrameDecoder({
+    source,
+    framer,
+    maxRecordBytes,
+    startLine: ev.startLine,
+    startOffset: ev.startOffset,
+  });
+  const buf = Buffer.from(ev.bytes.buffer, ev.bytes.byteOffset, ev.bytes.length);
+  const local = emptyBatch<unknown>(source);
+  local.bytes = ev.inputBytes;
+  const frameReject = (r: Rejection): void => {
+    local.rejects.push({ ...r, at: 0 });
+    local.records++;
+  };
+  for (const rb of [decoder.push(buf), decoder.end()]) {
+    if (!rb) continue;
+    let nextReject = 0;
+    for (let r = 0; r < rb.records.length; r++) {
+      while (nextReject < rb.rejects.length && rb.rejects[nextReject]!.at <= r)
+        frameReject(rb.rejects[nextReject++]!);
+      const record = rb.records[r]!;
+      const line = rb.lines[r]!;
+      const offset = rb.offsets[r]!;
+      const one = tokenizeBatch(st.tokenizer, {
+        source,
+        records: [record],
+        lines: [line],
+        offsets: [offset],
+        rejects: [],
+        bytes: 0,
+      });
+      st.last.line = line;
+      st.last.offset = offset;
+      if (one.items.length > 0) {
+        if (st.replayFull) throw replayTooLong(source);
+        // The first data record: the workers take over from here.
+        st.replay.records.push(record);
+        st.replay.lines.push(line);
+        st.replay.offsets.push(offset);
+        const skip = offset - ev.startOffset;
+        const bytes = ev.bytes.subarray(skip);
+        const bom = ev.inputBytes - ev.bytes.length;
+        local.bytes = skip + bom;
+        return {
+          local: local.records + local.skipped + local.bytes > 0 ? local : undefined,
+          rest: {
+            bytes,
+            startLine: line,
+            startOffset: offset,
+            lines: countLFs(bytes),
+            inputBytes: bytes.length,
+          },
+        };
+      }
+      for (const rej of one.rejects) local.rejects.push({ ...rej, at: 0 });
+      local.records += one.records;
+      local.skipped += one.skipped;
+      if (!st.replayFull) {
+        st.replay.records.push(record);
+        st.replay.lines.push(line);
+        st.replay.offsets.push(offset);
+        st.replayChars += record.length;
+        if (st.replayChars > MAX_REPLAY_CHARS) {
+          st.replayFull = true;
+          st.replay = { records: [], lines: [], offsets: [] };
+        }
+      }
+    }
+    while (nextReject < rb.rejects.length) frameReject(rb.rejects[nextReject++]!);
+  }
+  return { local, rest: undefined };
+}
+
+function replayTooLong(source: string): SluiceError {
+  return new SluiceError(
+    'SLUICE_E_INTERNAL',
+    `${source}: more than ${MAX_REPLAY_CHARS / (1024 * 1024)} MiB of records before the first data record, too many to replay in every worker thread; convert it with --threads 0`,
+    { stage: 'pipeline' },
+  );
+}
+
+/** A coded error for a rejection, so `fail` reports source, line and reason. */
+function rejectionError(r: Rejection): SluiceError {
+  return new SluiceError(r.code, r.message, {
+    stage: r.stage,
+    position: { source: r.source, line: r.line, offset: r.offset },
+  });
+}
+
+function countLFs(buf: Uint8Array): number {
+  let n = 0;
+  for (let i = buf.indexOf(0x0a); i !== -1; i = buf.indexOf(0x0a, i + 1)) n++;
+  return n;
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 10) / 10;
+}
+
+interface Deferred<T> {
+  promise: Promise<T>;
+  resolve: (v: T) => void;
+  reject: (e: unknown) => void;
+}
+
+function deferred<T>(): Deferred<T> {
+  let resolve!: (v: T) => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+/**
+ * The units of work in flight, between the reader and the writer: numbered in input
+ * order, at most `window` of them not yet written, handed to the writer in order or
+ * as they complete.
+ */
+class Units {
+  /** The number the next unit gets. */
+  next = 0;
+  private writtenCount = 0;
+  private takeSeq = 0;
+  private readonly done = new Map<number, Outcome>();
+  private readonly completed: number[] = [];
+  private ended = false;
+  private failure: unknown;
+  private wake: (() => void) | undefined;
+  private wakeSpace: (() => void) | undefined;
+
+  constructor(
+    private readonly window: number,
+    private readonly ordered: boolean,
+    private readonly onFailure: (e: unknown) => void,
+  ) {}
+
+  /** Resolves when another unit may be started. */
+  async space(): Promise<void> {
+    while (this.failure === undefined && this.next - this.writtenCount >= this.window) {
+      await new Promise<void>((resolve) => {
+        this.wakeSpace = resolve;
+      });
+    }
+  }
+
+  /** Numbers a unit; the writer gets it once `outcome` settles (a rejection fails the run). */
+  add(outcome: Promise<Outcome>): number {
+    const seq = this.next++;
+    outcome.then(
+      (out) => {
+        this.done.set(seq, out);
+        this.completed.push(seq);
+        this.notify();
+      },
+      (e) => this.onFailure(e),
+    );
+    return seq;
+  }
+
+  end(): void {
+    this.ended = true;
+    this.notify();
+  }
+
+  fail(e: unknown): void {
+    this.failure ??= e;
+    this.notify();
+    this.wakeSpace?.();
+  }
+
+  /** The next unit to write, or undefined at the end (or after a failure). */
+  async take(): Promise<Outcome | undefined> {
+    for (;;) {
+      if (this.failure !== undefined) return undefined;
+      if (this.ordered) {
+        const out = this.done.get(this.takeSeq);
+        if (out !== undefined) {
+          this.done.delete(this.takeSeq++);
+          return out;
+        }
+      } else if (this.completed.length > 0) {
+        const seq = this.completed.shift()!;
+        const out = this.done.get(seq)!;
+        this.done.delete(seq);
+        this.takeSeq++;
+        return out;
+      }
+      if (this.ended && this.takeSeq === this.next) return undefined;
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+      });
+    }
+  }
+
+  /** The writer is done with a unit: another may start. */
+  written(): void {
+    this.writtenCount++;
+    const w = this.wakeSpace;
+    this.wakeSpace = undefined;
+    w?.();
+  }
+
+  private notify(): void {
+    const w = this.wake;
+    this.wake = undefined;
+    w?.();
+  }
+}

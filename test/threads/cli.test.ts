@@ -1,0 +1,141 @@
+/**
+ * `--threads` and `--profile` on the built CLI: same bytes as `--threads 0` from a file
+ * and from stdin, usage errors, a dying worker's exit status, profiles and `--stats`.
+ */
+import { readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requireBuiltCli, STACK_FRAME, sluice, statsFrom, tempDir } from '../cli/helpers.js';
+import { fixture } from './helpers.js';
+
+let dir: string;
+let cleanup: () => Promise<void>;
+let csv: string;
+
+beforeAll(async () => {
+  requireBuiltCli();
+  ({ dir, cleanup } = await tempDir());
+  let s = 'id,name,note\n';
+  for (let i = 1; i <= 20_000; i++)
+    s += `${i},user${i},${i % 7 === 0 ? '"two\nlines, ""quoted"""' : 'plain'}\n`;
+  csv = s;
+  await writeFile(join(dir, 'users.csv'), csv);
+});
+afterAll(() => cleanup?.());
+
+describe('sluice --threads', () => {
+  it('writes the same bytes as --threads 0, from a file and from stdin', async () => {
+    const serial = await sluice(['-f', 'csv', '-t', 'csv', 'users.csv'], { cwd: dir });
+    expect(serial.code).toBe(0);
+    for (const n of ['1', '2', '3']) {
+      const file = await sluice(['-f', 'csv', '-t', 'csv', '--threads', n, 'users.csv'], { cwd: dir });
+      expect(file.stderr).toBe('');
+      expect(file.code).toBe(0);
+      expect(file.stdout).toBe(serial.stdout);
+    }
+    const stdin = await sluice(['-f', 'csv', '-t', 'csv', '--threads', '2'], { cwd: dir, input: csv });
+    expect(stdin.code).toBe(0);
+    expect(stdin.stdout).toBe(serial.stdout);
+  });
+
+  it('writes to -o, with --unordered the same lines', async () => {
+    const r = await sluice(['-f', 'csv', '--threads', '2', '--unordered', '-o', 'out.ndjson', 'users.csv'], {
+      cwd: dir,
+    });
+    expect(r.code).toBe(0);
+    const serial = await sluice(['-f', 'csv', 'users.csv'], { cwd: dir });
+    const sorted = (s: string) => s.split('\n').sort();
+    expect(sorted(readFileSync(join(dir, 'out.ndjson'), 'utf8'))).toEqual(sorted(serial.stdout));
+  });
+
+  it('rejects a thread count that is not a whole number >= 0 (exit 64)', async () => {
+    for (const bad of ['-1', 'two', '1.5', '']) {
+      const r = await sluice(['-f', 'csv', '--threads', bad, 'users.csv'], { cwd: dir });
+      expect(r.code, bad).toBe(64);
+      expect(r.stderr).toMatch(/--threads/);
+    }
+    const store = await sluice(['-f', 'segments', '--threads', '2', '-o', 'sqlite:a.db'], {
+      cwd: dir,
+      input: '',
+    });
+    expect(store.code).toBe(64);
+    expect(store.stderr).toMatch(/--threads does not apply to -o sqlite/);
+  });
+
+  it('runs --transform modules in the workers, and exits even if one lingers', async () => {
+    const r = await sluice(
+      ['-f', 'csv', '--threads', '2', '--transform', fixture('lingering.mjs'), 'users.csv'],
+      {
+        cwd: dir,
+      },
+    );
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n').length).toBe(20_001);
+  });
+
+  it('exits 70 with one line naming the input and lines when a worker dies', async () => {
+    const r = await sluice(
+      ['-f', 'csv', '--threads', '2', '--transform', fixture('exit-on.mjs'), 'users.csv'],
+      {
+        cwd: dir,
+      },
+    );
+    expect(r.code).toBe(70);
+    expect(r.stderr).toMatch(
+      /^sluice: worker thread \d died while converting users\.csv lines \d+-\d+: it exited with code 3 \[SLUICE_E_INTERNAL\]\n$/,
+    );
+    expect(r.stderr).not.toMatch(STACK_FRAME);
+  });
+
+  it('reports the thread use and time per stage in --stats', async () => {
+    const r = await sluice(['-f', 'csv', '--threads', '2', '--stats', 'users.csv'], { cwd: dir });
+    expect(r.code).toBe(0);
+    const stats = statsFrom(r.stderr) as ReturnType<typeof statsFrom> & {
+      stages: Record<string, number>;
+      threads: Record<string, unknown>;
+    };
+    expect(stats.records.in).toBe(20_000);
+    expect(stats.threads).toEqual({ requested: 2, used: 2, chunkBytes: 262_144 });
+    expect(Object.keys(stats.stages).sort()).toEqual([
+      'frame',
+      'read',
+      'serialize',
+      'tokenize',
+      'transform',
+      'write',
+    ]);
+  });
+});
+
+describe('sluice --profile', () => {
+  it('writes the main thread profile and one per worker', async () => {
+    const r = await sluice(['-f', 'csv', '--threads', '2', '--profile', 'run.cpuprofile', 'users.csv'], {
+      cwd: dir,
+    });
+    expect(r.code).toBe(0);
+    for (const name of ['run.cpuprofile', 'run.worker-1.cpuprofile', 'run.worker-2.cpuprofile']) {
+      const p = JSON.parse(readFileSync(join(dir, name), 'utf8')) as { nodes: unknown[]; samples: unknown[] };
+      expect(p.nodes.length, name).toBeGreaterThan(1);
+      expect(p.samples.length, name).toBeGreaterThan(0);
+    }
+  });
+
+  it('without threads, profiles the main thread; an unwritable path is exit 73 before any output', async () => {
+    const r = await sluice(['-f', 'csv', '--profile', 'solo.cpuprofile', 'users.csv'], { cwd: dir });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 'solo.cpuprofile'), 'utf8')).nodes.length).toBeGreaterThan(1);
+    const bad = await sluice(['-f', 'csv', '--profile', 'no/such/dir/p.cpuprofile', 'users.csv'], {
+      cwd: dir,
+    });
+    expect(bad.code).toBe(73);
+    expect(bad.stdout).toBe('');
+    expect(bad.stderr).toMatch(/cannot write the profile/);
+  });
+
+  it('lists both flags in --help', async () => {
+    const r = await sluice(['--help']);
+    expect(r.stdout).toMatch(/--threads <n>/);
+    expect(r.stdout).toMatch(/--profile <file>/);
+  });
+});
