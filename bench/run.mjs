@@ -1,0 +1,471 @@
+#!/usr/bin/env node
+// The benchmark: every job side by side in one run, interleaved round by round, then
+// every output checked, then bench/RESULTS.md. A job whose output is wrong fails the
+// run (exit 1): a fast wrong answer is not a result.
+//
+//   npm run bench [-- --rows N] [--rounds R] [--quick] [--only id,id,...]
+//
+// It builds nothing: run `npm run build` first (it checks that dist/ is there).
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import {
+  closeSync,
+  cpSync,
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import os from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { CORPUS_DIR, ensureCorpus } from './corpus.mjs';
+
+const BENCH = dirname(fileURLToPath(import.meta.url));
+const ROOT = dirname(BENCH);
+const OUT = join(BENCH, 'out');
+const RESULTS = join(BENCH, 'RESULTS.md');
+const DIST = join(ROOT, 'dist');
+// The jobs run a copy of dist/ taken now: a rebuild during the run (other work on a shared
+// machine) must not change the code under test between rounds.
+const SNAPSHOT = join(OUT, 'dist');
+const CLI = join(SNAPSHOT, 'src/cli/main.js');
+const rel = (p) => relative(ROOT, p);
+/** The newest modification time under a directory, in ms: when dist/ was last built. */
+const newestMtime = (dir) =>
+  Math.max(...readdirSync(dir, { recursive: true }).map((f) => statSync(join(dir, f)).mtimeMs));
+
+// ---------------------------------------------------------------- flags
+const argv = process.argv.slice(2);
+const flag = (name) => {
+  const i = argv.indexOf(name);
+  return i < 0 ? undefined : argv[i + 1];
+};
+const quick = argv.includes('--quick');
+const rows = Number(flag('--rows') ?? (quick ? 200_000 : 2_000_000));
+const rounds = Number(flag('--rounds') ?? (quick ? 2 : 3));
+const only = flag('--only')?.split(',');
+if (!Number.isInteger(rows) || rows < 1 || !Number.isInteger(rounds) || rounds < 1) {
+  console.error('usage: npm run bench -- [--rows N] [--rounds R] [--quick] [--only id,id,...]');
+  process.exit(64);
+}
+if (!existsSync(join(DIST, 'src/cli/main.js'))) {
+  console.error('bench: dist/src/cli/main.js is missing; run `npm run build` first');
+  process.exit(1);
+}
+
+// ---------------------------------------------------------------- tools
+const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+const version = (cmd, args) => spawnSync(cmd, args, { encoding: 'utf8' }).stdout?.split('\n')[0].trim();
+// GNU time gives the child's peak RSS (%M, KiB) and CPU seconds; without it we skip them.
+const GNU_TIME = '/usr/bin/time';
+const timeOk = existsSync(GNU_TIME) && spawnSync(GNU_TIME, ['-f', '%M', 'true']).status === 0;
+const tools = {
+  node: process.version,
+  mlr: has('mlr') ? version('mlr', ['--version']) : undefined,
+  jq: has('jq') ? version('jq', ['--version']) : undefined,
+  time: timeOk ? 'GNU time' : undefined,
+};
+
+// ---------------------------------------------------------------- corpus and jobs
+const manifest = ensureCorpus(rows);
+const corpus = (f) => rel(join(CORPUS_DIR, f));
+const git = (...args) => spawnSync('git', args, { cwd: ROOT, encoding: 'utf8' }).stdout?.trim();
+const code = {
+  commit: git('rev-parse', '--short', 'HEAD'),
+  dirty: git('status', '--porcelain', '--untracked-files=all', '--', 'src', 'formats') !== '',
+  built: newestMtime(DIST),
+};
+const sluice = (...args) => ['node', rel(CLI), ...args];
+
+// expect: what the output must be. 'users' = users.ndjson byte for byte (the generator's
+// ground truth, which the naive pipeline must match too); 'users-multiset' = the same
+// lines in any order; 'segments' / 'quoted' = the generator's digest of the expected
+// output; 'mlr' = the same records once parsed; 'input' = a copy of the input.
+const allJobs = [
+  // Process start-up alone: every other job pays it once, which matters at small --rows.
+  { id: 'node -e 0', argv: ['node', '-e', '0'], expect: 'empty' },
+  ...['users.csv', 'users.ndjson', 'provider.segments', 'quoted.csv'].map((f) => ({
+    id: `cat ${f}`,
+    input: f,
+    argv: ['cat', corpus(f)],
+    expect: 'input',
+  })),
+  {
+    id: 'naive csv',
+    input: 'users.csv',
+    argv: ['node', 'bench/naive.mjs', 'csv', corpus('users.csv')],
+    expect: 'users',
+  },
+  // The same with one write per 1000 lines: how much of the gap is only output batching.
+  {
+    id: 'naive csv --batch 1000',
+    input: 'users.csv',
+    argv: ['node', 'bench/naive.mjs', 'csv', corpus('users.csv'), '--batch', '1000'],
+    expect: 'users',
+  },
+  {
+    id: 'sluice csv',
+    input: 'users.csv',
+    argv: sluice('-f', 'csv', '-t', 'ndjson', corpus('users.csv')),
+    expect: 'users',
+  },
+  {
+    id: 'sluice csv --unordered',
+    input: 'users.csv',
+    argv: sluice('-f', 'csv', '-t', 'ndjson', '--unordered', corpus('users.csv')),
+    expect: 'users-multiset',
+  },
+  tools.mlr && {
+    id: 'mlr csv',
+    input: 'users.csv',
+    argv: ['mlr', '--icsv', '--ojsonl', 'cat', corpus('users.csv')],
+    expect: 'mlr',
+  },
+  {
+    id: 'naive ndjson',
+    input: 'users.ndjson',
+    argv: ['node', 'bench/naive.mjs', 'ndjson', corpus('users.ndjson')],
+    expect: 'users',
+  },
+  // The same with one write per 1000 lines: how much of the gap is only output batching.
+  {
+    id: 'naive ndjson --batch 1000',
+    input: 'users.ndjson',
+    argv: ['node', 'bench/naive.mjs', 'ndjson', corpus('users.ndjson'), '--batch', '1000'],
+    expect: 'users',
+  },
+  {
+    id: 'sluice ndjson',
+    input: 'users.ndjson',
+    argv: sluice('-f', 'ndjson', '-t', 'ndjson', corpus('users.ndjson')),
+    expect: 'users',
+  },
+  tools.jq && {
+    id: 'jq ndjson',
+    input: 'users.ndjson',
+    argv: ['jq', '-c', '.', corpus('users.ndjson')],
+    expect: 'users',
+  },
+  {
+    id: 'sluice segments',
+    input: 'provider.segments',
+    argv: sluice('-f', 'segments', '-t', 'ndjson', corpus('provider.segments')),
+    expect: 'segments',
+  },
+  {
+    id: 'sluice quoted csv',
+    input: 'quoted.csv',
+    argv: sluice('-f', 'csv', '-t', 'ndjson', corpus('quoted.csv')),
+    expect: 'quoted',
+  },
+].filter(Boolean);
+const jobs = only ? allJobs.filter((j) => only.some((o) => j.id.includes(o))) : allJobs;
+if (jobs.length === 0) {
+  console.error(`bench: no job matches --only ${only}; jobs: ${allJobs.map((j) => j.id).join(', ')}`);
+  process.exit(64);
+}
+const skipped = [
+  !tools.mlr && 'mlr (not installed)',
+  !tools.jq && 'jq (not installed)',
+  !tools.time && 'peak RSS (no GNU time)',
+].filter(Boolean);
+rmSync(SNAPSHOT, { recursive: true, force: true });
+mkdirSync(OUT, { recursive: true });
+cpSync(DIST, SNAPSHOT, { recursive: true });
+for (const j of jobs) {
+  j.out = join(OUT, `${j.id.replace(/[^a-z0-9.]+/gi, '-')}.out`);
+  j.runs = [];
+}
+
+// ---------------------------------------------------------------- timing
+/** Runs one job once: wall time around the spawned child, peak RSS and CPU from GNU time. */
+function runOnce(job) {
+  const stats = join(OUT, 'time.txt');
+  const err = `${job.out.slice(0, -4)}.stderr`;
+  const [cmd, ...args] = tools.time ? [GNU_TIME, '-f', '%M %U %S', '-o', stats, ...job.argv] : job.argv;
+  // Flush the previous job's output to disk now, untimed, so its writeback does not land
+  // inside this job's time. Truncating the old output (opening with 'w') is untimed too.
+  spawnSync('sync');
+  const outFd = openSync(job.out, 'w');
+  const errFd = openSync(err, 'w');
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
+    const child = spawn(cmd === 'node' ? process.execPath : cmd, args, {
+      cwd: ROOT,
+      stdio: ['ignore', outFd, errFd],
+    });
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+      closeSync(outFd);
+      closeSync(errFd);
+      if (code !== 0) {
+        reject(
+          new Error(`${job.id} exited with ${code ?? signal}:\n${readFileSync(err, 'utf8').slice(-2000)}`),
+        );
+        return;
+      }
+      const run = { wall };
+      if (tools.time) {
+        const [kib, user, sys] = readFileSync(stats, 'utf8').trim().split('\n').pop().split(' ').map(Number);
+        Object.assign(run, { rssMiB: kib / 1024, cpu: user + sys });
+      }
+      resolve(run);
+    });
+  });
+}
+
+// Reading every input once first puts it in the page cache, so no job pays for the disk.
+for (const f of Object.keys(manifest.files))
+  spawnSync('cat', [join(CORPUS_DIR, f)], { stdio: ['ignore', 'ignore', 'inherit'] });
+
+const started = new Date();
+for (let r = 0; r < rounds; r++) {
+  // Rotate the order every round so no job always runs right after the same neighbour.
+  const order = jobs.map((_, i) => jobs[(i + r) % jobs.length]);
+  for (const job of order) {
+    const load = os.loadavg()[0];
+    let run;
+    try {
+      run = await runOnce(job);
+    } catch (e) {
+      // Replace the last report, so an old success is never left standing beside this failure.
+      const when = new Date().toISOString();
+      writeFileSync(
+        RESULTS,
+        `# sluice benchmark results\n\n> **FAILED** (${when}): ${e.message.trim().replaceAll('\n', '\n> ')}\n`,
+      );
+      console.error(`bench: FAILED: ${e.message}`);
+      process.exit(1);
+    }
+    // Other work on the machine inflates wall times: record how busy it was at each start.
+    run.load = load;
+    job.runs.push(run);
+    console.error(
+      `round ${r + 1}/${rounds}  ${job.id.padEnd(24)} ${run.wall.toFixed(2)} s${run.rssMiB ? `  ${run.rssMiB.toFixed(0)} MiB` : ''}`,
+    );
+  }
+}
+
+// ---------------------------------------------------------------- checks
+async function* lines(path) {
+  yield* createInterface({ input: createReadStream(path), crlfDelay: Number.POSITIVE_INFINITY });
+}
+async function sha256(path) {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path)) h.update(chunk);
+  return h.digest('hex');
+}
+/** The first line where two files differ, for the failure message. */
+async function firstDifference(a, b) {
+  const ia = lines(a);
+  const ib = lines(b);
+  for (let n = 1; ; n++) {
+    const [x, y] = await Promise.all([ia.next(), ib.next()]);
+    if (x.done && y.done) return 'the files differ only in line endings or a final newline';
+    if (x.value !== y.value)
+      return `line ${n}: got ${JSON.stringify(x.value)?.slice(0, 200)}, expected ${JSON.stringify(y.value)?.slice(0, 200)}`;
+  }
+}
+/** An order-independent digest of a file's lines: count and the sum of per-line hashes. */
+async function multiset(path) {
+  let count = 0;
+  let sum = 0n;
+  for await (const line of lines(path)) {
+    count++;
+    sum = (sum + createHash('sha1').update(line).digest().readBigUInt64LE(0)) & 0xffffffffffffffffn;
+  }
+  return `${count}:${sum}`;
+}
+/** Miller types numbers and spaces its JSON, so compare the records as strings, in order. */
+async function sameRecordsAsUsers(path) {
+  const got = lines(path);
+  let n = 0;
+  for await (const line of lines(join(CORPUS_DIR, 'users.ndjson'))) {
+    n++;
+    const g = await got.next();
+    if (g.done) return `only ${n - 1} records, expected ${rows}`;
+    const a = JSON.parse(g.value);
+    const b = JSON.parse(line);
+    for (const k of Object.keys(b)) {
+      if (String(a[k]) !== b[k])
+        return `record ${n}: ${k} is ${JSON.stringify(a[k])}, expected ${JSON.stringify(b[k])}`;
+    }
+  }
+  return (await got.next()).done ? undefined : `more than ${rows} records`;
+}
+
+const usersNdjson = join(CORPUS_DIR, 'users.ndjson');
+const ex = manifest.expected;
+let usersMultiset;
+async function check(job) {
+  job.sha = await sha256(job.out);
+  switch (job.expect) {
+    case 'empty':
+      return statSync(job.out).size === 0 ? undefined : 'expected no output';
+    case 'input':
+      return job.sha === manifest.files[job.input].sha256 ? undefined : 'the copy differs from the input';
+    case 'users':
+      return job.sha === ex.usersNdjson.sha256 ? undefined : await firstDifference(job.out, usersNdjson);
+    case 'users-multiset':
+      usersMultiset ??= await multiset(usersNdjson);
+      return (await multiset(job.out)) === usersMultiset
+        ? undefined
+        : 'not the same lines as users.ndjson (in any order)';
+    case 'segments':
+    case 'quoted': {
+      const want = job.expect === 'segments' ? ex.segmentsNdjson : ex.quotedNdjson;
+      if (job.sha === want.sha256) return undefined;
+      let n = 0;
+      for await (const _ of lines(job.out)) n++;
+      return `sha256 ${job.sha.slice(0, 12)}, expected ${want.sha256.slice(0, 12)} (${n} lines, expected ${want.lines})`;
+    }
+    case 'mlr':
+      return sameRecordsAsUsers(job.out);
+  }
+}
+let failures = 0;
+for (const job of jobs) {
+  job.problem = await check(job);
+  if (job.problem) failures++;
+  console.error(`check  ${job.id.padEnd(24)} ${job.problem ? `FAILED: ${job.problem}` : 'ok'}`);
+}
+
+// ---------------------------------------------------------------- report
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+for (const j of jobs) {
+  j.median = median(j.runs.map((r) => r.wall));
+  j.min = Math.min(...j.runs.map((r) => r.wall));
+  j.max = Math.max(...j.runs.map((r) => r.wall));
+  if (tools.time) {
+    j.cpu = median(j.runs.map((r) => r.cpu));
+    j.rss = Math.max(...j.runs.map((r) => r.rssMiB));
+  }
+}
+const byId = new Map(jobs.map((j) => [j.id, j]));
+const naiveFor = { 'users.csv': 'naive csv', 'users.ndjson': 'naive ndjson' };
+const ratio = (j, base) => (base ? `${(j.median / base.median).toFixed(2)}×` : '—');
+const mb = (bytes) => (bytes / 1e6).toFixed(1);
+
+const cpu = os.cpus();
+const loads = jobs.flatMap((j) => j.runs.map((r) => r.load));
+const rebuilt = newestMtime(DIST) > code.built;
+const utc = (ms) => `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+const expectText = {
+  empty: 'no output',
+  input: 'byte-identical to the input',
+  users: 'byte-identical to users.ndjson (so to every other job checked this way)',
+  'users-multiset': 'the same lines as users.ndjson, in any order',
+  segments: `the generator's ${ex.segmentsNdjson.lines} expected events, byte for byte`,
+  quoted: `the generator's ${ex.quotedNdjson.lines} expected rows, byte for byte`,
+  mlr: 'the same records in the same order as users.ndjson, values compared as strings',
+};
+const md = [];
+md.push(
+  '# sluice benchmark results',
+  '',
+  failures ? `> **FAILED: ${failures} job(s) produced wrong output. These numbers are not a result.**\n` : '',
+  `Generated by \`npm run bench\` (\`bench/run.mjs\`) on ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC: ${rows.toLocaleString('en-US')} rows, ${rounds} round${rounds === 1 ? '' : 's'}.`,
+  '',
+  '## Scope',
+  '',
+  '- **Measured:** the wall time of one whole process, from spawn to exit (so Node start-up, the `node -e 0`',
+  '  row, is included), converting a file that is already in the page cache (every input is read once before the',
+  '  first round) and writing to a file in `bench/out/` through stdout (`sync` runs, untimed, before each job).',
+  '  Jobs are interleaved round by round, the order rotated every round. Peak RSS and CPU time (user + sys,',
+  '  above wall time when a program uses both cores) come from GNU `time`. MB/s is input bytes (10^6) over',
+  '  the median wall time.',
+  "- **Checked:** after the last round, every output against the generator's ground truth (see Checks).",
+  '- **Not measured:** cold reads from disk, stdin or pipes as input or output, gzip, user transforms,',
+  '  `--on-error` paths, `--concurrency` and `--threads` other than their defaults (so no worker threads),',
+  `  other machines. ${rounds} rounds per job is few: see the min–max spread before reading a difference.`,
+  skipped.length ? `- **Skipped on this machine:** ${skipped.join(', ')}.` : '',
+  '',
+  '## Machine',
+  '',
+  `- CPU: ${cpu[0]?.model ?? 'unknown'}, ${cpu.length} cores (\`os.cpus()\`)`,
+  `- Memory: ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`,
+  `- OS: ${os.type()} ${os.release()} (${os.platform()}/${os.arch()})`,
+  `- Load: 1-minute load average at the start of each job: median ${median(loads).toFixed(1)}, max ${Math.max(...loads).toFixed(1)}` +
+    (Math.max(...loads) > cpu.length * 0.75
+      ? ' (**other work was running; wall times are inflated and noisier**)'
+      : ''),
+  `- Code: commit ${code.commit ?? 'unknown'}${code.dirty ? ' plus uncommitted changes in src/ or formats/' : ''}; ` +
+    `\`dist/\` last built ${utc(code.built)}, copied to \`${rel(SNAPSHOT)}\` at the start and run from there` +
+    (rebuilt ? ' (dist/ was rebuilt during the run; the copy was not)' : ''),
+  `- Node ${tools.node}${tools.mlr ? `; ${tools.mlr}` : ''}${tools.jq ? `; ${tools.jq}` : ''}`,
+  '',
+  '## Corpus',
+  '',
+  `\`node bench/corpus.mjs --rows ${rows}\` (seeded, the same bytes every run):`,
+  '',
+  ...Object.entries(manifest.files).map(([f, { size }]) => `- \`${f}\`: ${mb(size)} MB`),
+  '',
+  '## Commands',
+  '',
+  'Run from the repository root; stdout goes to `bench/out/<job>.out`. `sluice` is `node bench/out/dist/src/cli/main.js`,',
+  'a copy of `dist/` taken at the start of the run.',
+  '',
+  '```sh',
+  ...jobs.map((j) => `${j.argv.join(' ')} > ${rel(j.out)}`),
+  '```',
+  '',
+  '## Results',
+  '',
+  `Median of ${rounds} rounds. "vs naive": wall time over the naive split2 + through2 pipeline on the same input`,
+  '(below 1× is faster). "vs cat": wall time over `cat` of the same input.',
+  '',
+  '| job | input | median s | min–max s | MB/s | CPU s | peak RSS MiB | vs naive | vs cat | output |',
+  '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+  ...jobs.map((j) => {
+    const cells = [
+      j.id,
+      j.input ?? '—',
+      j.median.toFixed(2),
+      `${j.min.toFixed(2)}–${j.max.toFixed(2)}`,
+      j.input ? (manifest.files[j.input].size / 1e6 / j.median).toFixed(0) : '—',
+      j.cpu === undefined ? '—' : j.cpu.toFixed(2),
+      j.rss === undefined ? '—' : j.rss.toFixed(0),
+      ratio(j, byId.get(naiveFor[j.input])),
+      ratio(j, byId.get(`cat ${j.input}`)),
+      j.problem ? '**FAILED**' : 'ok',
+    ];
+    return `| ${cells.join(' | ')} |`;
+  }),
+  '',
+  '## Checks',
+  '',
+  ...jobs.map(
+    (j) =>
+      `- ${j.id}: expected ${expectText[j.expect]}: ${j.problem ? `**FAILED: ${j.problem}**` : 'ok'} (sha256 \`${j.sha.slice(0, 16)}\`)`,
+  ),
+  '',
+  '## Wall time per round (s)',
+  '',
+  `| job | ${Array.from({ length: rounds }, (_, i) => `round ${i + 1}`).join(' | ')} |`,
+  `| --- |${' ---: |'.repeat(rounds)}`,
+  ...jobs.map((j) => `| ${j.id} | ${j.runs.map((r) => r.wall.toFixed(2)).join(' | ')} |`),
+  '',
+  '## What this shows',
+  '',
+  '<!-- Written by a person after reading the numbers above; a re-run leaves this placeholder. -->',
+  '_(not yet written for this run)_',
+  '',
+);
+writeFileSync(RESULTS, md.join('\n').replace(/\n{3,}/g, '\n\n'));
+console.error(`bench: wrote ${rel(RESULTS)}`);
+if (failures) {
+  console.error(`bench: FAILED: ${failures} job(s) produced wrong output`);
+  process.exit(1);
+}
