@@ -3,6 +3,23 @@
  * nothing internal: a name that is not exported here may change without notice.
  */
 
+export {
+  ALL_SEGMENTS,
+  type SegmentEvent,
+  type SegmentOp,
+  validateSegmentEvent,
+} from './audience/segment-event.js';
+export {
+  type ApplyResult,
+  type AudienceStore,
+  type Membership,
+  openSqliteStore,
+  openStore,
+  parseStoreTarget,
+  type SqliteStoreOptions,
+  type StoreRow,
+  type StoreTarget,
+} from './audience/store/index.js';
 export { builtinFormats, defaultRegistry } from './core/builtins.js';
 export type {
   Batch,
@@ -25,7 +42,8 @@ export { type OptionSpec, type OptionsSchema, type OptionType, resolveOptions } 
 export { type ErrorPolicy, type PipelineOptions, pipeline } from './core/pipeline.js';
 export { type AnyFormat, FormatRegistry } from './core/registry.js';
 export { fileInput, type Input, type InputSpec, stdinInput, streamInput } from './core/sources.js';
-export { createStats, type RunStats } from './core/stats.js';
+export { createStats, type RunStats, type StageTimings, type ThreadsReport } from './core/stats.js';
+export { DEFAULT_CHUNK_BYTES } from './core/threaded-pipeline.js';
 export { flushTokenizer, tokenizeBatch } from './core/tokenize.js';
 export { createTokenizerStream, type TokenizerStreamOptions } from './core/tokenize-stream.js';
 export { type MergedReadable, type MergeInput, type MergeOptions, merge } from './parallel/merge.js';
@@ -36,3 +54,4 @@ export {
   type TaskFn,
 } from './parallel/parallel-transform.js';
 export { deadLetterRecord, deadLetterSink, fileSink, streamSink } from './sinks/index.js';
+export { type StoreSinkOptions, sqliteSink, storeSink } from './sinks/sqlite.js';

@@ -15,7 +15,40 @@ export function parsePositiveInt(value: string): number {
   return n;
 }
 
+/** `--threads 0`: a whole number >= 0. */
+export function parseNonNegativeInt(value: string): number {
+  const n = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(n)) {
+    throw new InvalidArgumentError(`expected an integer >= 0, got ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
 const SIZE_UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+
+/** `--seed -12345`: a 32-bit integer, as fast-check reports it. */
+export function parseSeed(value: string): number {
+  const n = /^-?\d+$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < -0x80000000 || n > 0x7fffffff) {
+    throw new InvalidArgumentError(`expected a 32-bit integer, got ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+/** `--fixed-time 1714564800000` or `--fixed-time 2024-05-01T12:00:00Z`: ms since the epoch. */
+export function parseTime(value: string): number {
+  const n = /^\d+$/.test(value)
+    ? Number(value)
+    : /^\d{4}-\d\d-\d\dT/.test(value)
+      ? Date.parse(value)
+      : Number.NaN;
+  if (!Number.isSafeInteger(n)) {
+    throw new InvalidArgumentError(
+      `expected ms since 1970 or an RFC 3339 time such as 2024-05-01T12:00:00Z, got ${JSON.stringify(value)}`,
+    );
+  }
+  return n;
+}
 
 /** `--max-record-bytes 64k`: bytes, with an optional binary suffix (k, m, g; `kb`, `KiB` also accepted). */
 export function parseSize(value: string): number {

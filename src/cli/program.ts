@@ -1,6 +1,7 @@
 /**
  * The command line: commander setup and dispatch. The default command converts
- * (`sluice -f csv -t ndjson [inputs...]`); `sluice formats` lists the formats.
+ * (`sluice -f csv -t ndjson [inputs...]`); `sluice formats` lists the formats;
+ * `sluice check-format <module>` checks a format module against the format laws.
  * Usage errors, whoever finds them, print one line and exit 64.
  */
 import { readFileSync } from 'node:fs';
@@ -8,9 +9,19 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { SluiceError } from '../core/errors.js';
+import { addCheckFormatCommand } from './check-format-command.js';
 import { describeFailure, EXIT_OK, isBrokenPipe, isDebug } from './exit.js';
-import { collect, parseErrorPolicy, parseKeyValue, parsePositiveInt, parseSize } from './parse-args.js';
+import { addKeysCommand } from './keys-command.js';
+import {
+  collect,
+  parseErrorPolicy,
+  parseKeyValue,
+  parseNonNegativeInt,
+  parsePositiveInt,
+  parseSize,
+} from './parse-args.js';
 import type { ConvertFlags } from './run.js';
+import { addServeCommand } from './serve-command.js';
 
 const EXAMPLES = `
 Inputs are read in order; "-" or none is stdin. Gzip input is detected by its magic bytes.
@@ -22,6 +33,7 @@ Examples:
   sluice -f csv --on-error dead-letter=rejects.ndjson --stats big.csv -o out.ndjson
   sluice -f csv -i delimiter=';' -i header=false -i columns=id,name data.csv
   sluice formats --json
+  sluice check-format ./my-format.js --samples example.txt
 
 Exit status: 0 success (also when the reader of stdout goes away), 64 usage,
 65 bad data, 66 unreadable input, 70 internal error, 73 unwritable output,
@@ -68,6 +80,11 @@ export function createProgram(setCode: (code: number) => void): Command {
     )
     .option('-O, --output-option <key=value>', 'output format option, repeatable', parseKeyValue)
     .option('--concurrency <n>', 'batches in flight through the transforms (default: 4)', parsePositiveInt)
+    .option(
+      '--threads <n>',
+      'worker threads converting chunks of input in parallel; 0: all on the main thread (default: 0)',
+      parseNonNegativeInt,
+    )
     .option('--unordered', 'emit results as they finish instead of in input order')
     .addOption(
       new Option('--on-error <policy>', 'what to do with a bad record: fail, skip or dead-letter=<path>')
@@ -84,7 +101,11 @@ export function createProgram(setCode: (code: number) => void): Command {
       "apply a module's default-export function to every record, repeatable",
       collect,
     )
-    .option('--stats', 'print the run statistics as JSON on stderr at the end')
+    .option('--stats', 'print the run statistics as JSON on stderr at the end, with time per stage')
+    .option(
+      '--profile <file>',
+      'write a CPU profile (.cpuprofile) of the main thread to <file>, and of each worker thread next to it',
+    )
     .option('--progress', 'show progress on stderr (default: when stderr is a terminal)')
     .option('--no-progress', 'never show progress')
     .addHelpText('after', EXAMPLES)
@@ -107,6 +128,10 @@ export function createProgram(setCode: (code: number) => void): Command {
       const text = flags.json ? formatsJson(defaultRegistry) : formatsText(defaultRegistry);
       setCode(await writeStdout(text));
     });
+
+  addServeCommand(program, setCode);
+  addKeysCommand(program, setCode);
+  addCheckFormatCommand(program, setCode);
 
   return program;
 }

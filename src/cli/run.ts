@@ -12,9 +12,14 @@ import {
   type FormatRegistry,
   isSluiceError,
   type PipelineOptions,
+  parseStoreTarget,
   pipeline,
+  type SegmentEvent,
+  type Sink,
   SluiceError,
+  sqliteSink,
   type TransformFn,
+  validateSegmentEvent,
 } from '../index.js';
 import {
   describeFailure,
@@ -36,6 +41,8 @@ export interface ConvertFlags {
   inputOption?: Record<string, string>;
   outputOption?: Record<string, string>;
   concurrency?: number;
+  threads?: number;
+  profile?: string;
   unordered?: boolean;
   onError: ErrorPolicy;
   maxRecordBytes?: number;
@@ -60,7 +67,13 @@ export async function convert(
   const registry = ctx.registry ?? defaultRegistry;
   const stderr = ctx.stderr ?? process.stderr;
   const inputs = positional.length > 0 ? [...positional] : ['-'];
-  const output = flags.output === undefined || flags.output === '-' ? undefined : flags.output;
+  // `-o sqlite:<path>`: the events go to an audience store instead of a byte output.
+  const storeOutput = flags.output?.startsWith('sqlite:') ? flags.output : undefined;
+  const output =
+    storeOutput !== undefined || flags.output === undefined || flags.output === '-'
+      ? undefined
+      : flags.output;
+  const toStdout = storeOutput === undefined && output === undefined;
   const stats = createStats();
 
   // SIGINT aborts the run (sinks are closed, the dead letter flushed); a second one exits at once.
@@ -74,7 +87,7 @@ export async function convert(
   process.on('SIGINT', onSigint);
   // A reader that went away needs no more data: stop reading the inputs too.
   const unsubscribe = onStdoutBroken(() => {
-    if (output === undefined) controller.abort();
+    if (toStdout) controller.abort();
   });
 
   const showProgress = flags.progress ?? stderr.isTTY === true;
@@ -82,26 +95,44 @@ export async function convert(
 
   let code = EXIT_OK;
   let failureLines: string[] = [];
+  let storeSink: Sink<SegmentEvent> | undefined;
   try {
     const from = inferFrom(flags.from, inputs, registry);
-    await checkInputs(inputs, output);
+    const storePath = storeOutput === undefined ? undefined : parseStoreTarget(storeOutput)?.path;
+    await checkInputs(inputs, output ?? storePath);
     if (showProgress) progress = new ProgressLine({ stream: stderr, tty: stderr.isTTY === true });
-    const transforms: TransformFn[] = [];
-    for (const path of flags.transform ?? []) transforms.push(await loadTransform(path));
+    const threads = flags.threads ?? 0;
+    if (threads > 0 && storePath !== undefined) {
+      throw new SluiceError(
+        'SLUICE_E_USAGE',
+        '--threads does not apply to -o sqlite:<path>; use --threads 0',
+        {
+          stage: 'config',
+        },
+      );
+    }
+    // With worker threads, each worker loads the transform modules itself.
+    const transforms: (TransformFn | string)[] = [];
+    for (const path of flags.transform ?? []) transforms.push(threads > 0 ? path : await loadTransform(path));
+    if (storePath !== undefined) storeSink = await openStoreSink(storePath, flags);
     const options: PipelineOptions = {
       inputs,
       from,
       fromOptions: flags.inputOption ?? {},
-      to: flags.to,
-      toOptions: flags.outputOption ?? {},
       ordered: !flags.unordered,
       onError: flags.onError,
-      transforms,
+      // The last transform rejects, record by record under the error policy, what is not a valid event.
+      ...(storeSink
+        ? { sinks: [storeSink], transforms: [...transforms, validateSegmentEvent] }
+        : { to: flags.to, toOptions: flags.outputOption ?? {}, transforms }),
       registry,
       stats,
       signal: controller.signal,
       ...(output !== undefined ? { output } : {}),
       ...(flags.concurrency !== undefined ? { concurrency: flags.concurrency } : {}),
+      ...(threads > 0 ? { threads } : {}),
+      ...(flags.profile !== undefined ? { profile: flags.profile } : {}),
+      ...(flags.stats ? { timings: true } : {}),
       ...(flags.maxRecordBytes !== undefined ? { maxRecordBytes: flags.maxRecordBytes } : {}),
       ...(progress ? { onProgress: (s) => progress?.update(s) } : {}),
     };
@@ -110,10 +141,12 @@ export async function convert(
     // Only the output's EPIPE is success: one from inside a transform is that record's failure.
     const outputGone =
       isStdoutBroken() || (isSluiceError(e) && e.code === 'SLUICE_E_OUTPUT' && isBrokenPipe(e));
-    if (output === undefined && outputGone) code = EXIT_OK;
+    if (toStdout && outputGone) code = EXIT_OK;
     else if (interrupted) code = EXIT_INTERRUPTED;
     else ({ code, lines: failureLines } = describeFailure(e, isDebug(ctx.env)));
   } finally {
+    // The pipeline closes its sinks; this covers a failure before it took this one over.
+    await storeSink?.close().catch(() => {});
     process.off('SIGINT', onSigint);
     unsubscribe();
   }
@@ -121,6 +154,28 @@ export async function convert(
   if (flags.stats) stderr.write(`${JSON.stringify(stats)}\n`);
   for (const line of failureLines) stderr.write(`${line}\n`);
   return code;
+}
+
+/**
+ * `-o sqlite:<path>` opens (creating if needed) the audience store before any input is
+ * read. The items must be SegmentEvents (`-f segments`, or records shaped like one);
+ * there is no output format, so `-t` (other than its default) and `-O` are usage errors.
+ */
+async function openStoreSink(path: string, flags: ConvertFlags): Promise<Sink<SegmentEvent>> {
+  const misused =
+    flags.to !== 'ndjson'
+      ? `-t ${flags.to}`
+      : Object.keys(flags.outputOption ?? {}).length > 0
+        ? '-O'
+        : undefined;
+  if (misused !== undefined) {
+    throw new SluiceError(
+      'SLUICE_E_USAGE',
+      `${misused} does not apply to -o sqlite:<path> (events are stored, not serialized)`,
+      { stage: 'config' },
+    );
+  }
+  return sqliteSink(path);
 }
 
 /** `-f`, or the format of the first input's extension (`users.csv.gz` is csv); otherwise a usage error. */
