@@ -22,3 +22,6 @@ await describeFormatLaws(segments, {
   samples: segmentsSamples,
   fixedTime: Date.UTC(2024, 4, 1, 12),
 });
+// Headerless tables: the first data row fixes the width, which the thread engine replays.
+await describeFormatLaws(csv, { samples: csvSamples, options: { header: false }, name: 'csv (header=false)' });
+await describeFormatLaws(tsv, { samples: tsvSamples, options: { header: false }, name: 'tsv (header=false)' });
