@@ -23,5 +23,13 @@ await describeFormatLaws(segments, {
   fixedTime: Date.UTC(2024, 4, 1, 12),
 });
 // Headerless tables: the first data row fixes the width, which the thread engine replays.
-await describeFormatLaws(csv, { samples: csvSamples, options: { header: false }, name: 'csv (header=false)' });
-await describeFormatLaws(tsv, { samples: tsvSamples, options: { header: false }, name: 'tsv (header=false)' });
+await describeFormatLaws(csv, {
+  samples: csvSamples,
+  options: { header: false },
+  name: 'csv (header=false)',
+});
+await describeFormatLaws(tsv, {
+  samples: tsvSamples,
+  options: { header: false },
+  name: 'tsv (header=false)',
+});
