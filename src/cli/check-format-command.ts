@@ -9,6 +9,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { SluiceError } from '../core/errors.js';
+import { describeIoError } from '../core/sources.js';
 // Types only: the kit (and fast-check) is imported when the command runs, so that
 // `sluice --help` and conversions never load it.
 import type { ModuleInfo, ModuleReport } from '../testing/isolated.js';
@@ -104,10 +105,7 @@ async function readSamples(paths: readonly string[]): Promise<Uint8Array[]> {
       try {
         return new Uint8Array(await readFile(p));
       } catch (e) {
-        const err = e as NodeJS.ErrnoException;
-        const reason =
-          err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory' : err.message;
-        throw new SluiceError('SLUICE_E_INPUT', `cannot read samples ${p}: ${reason}`, {
+        throw new SluiceError('SLUICE_E_INPUT', `cannot read samples ${p}: ${describeIoError(e as Error)}`, {
           stage: 'input',
           cause: e,
         });

@@ -4,6 +4,7 @@
  * line, the exit code. Every decision about data belongs to the library.
  */
 import { stat } from 'node:fs/promises';
+import { describeIoError } from '../core/sources.js';
 import {
   type AnyFormat,
   createStats,
@@ -21,6 +22,7 @@ import {
   type TransformFn,
   validateSegmentEvent,
 } from '../index.js';
+import { importTransform, transformModule } from '../parallel/threads/modules.js';
 import {
   describeFailure,
   EXIT_INTERRUPTED,
@@ -30,7 +32,6 @@ import {
   isStdoutBroken,
   onStdoutBroken,
 } from './exit.js';
-import { loadTransform } from './load-module.js';
 import { ProgressLine } from './progress.js';
 
 /** The convert command's flags, as commander parses them. */
@@ -113,7 +114,9 @@ export async function convert(
     }
     // With worker threads, each worker loads the transform modules itself.
     const transforms: (TransformFn | string)[] = [];
-    for (const path of flags.transform ?? []) transforms.push(threads > 0 ? path : await loadTransform(path));
+    for (const path of flags.transform ?? []) {
+      transforms.push(threads > 0 ? path : await importTransform(transformModule(path)));
+    }
     if (storePath !== undefined) storeSink = await openStoreSink(storePath, flags);
     const options: PipelineOptions = {
       inputs,
@@ -219,10 +222,10 @@ async function checkInputs(inputs: readonly string[], output: string | undefined
     try {
       st = await stat(path);
     } catch (e) {
-      const err = e as NodeJS.ErrnoException;
-      const reason =
-        err.code === 'ENOENT' ? 'no such file' : err.code === 'EACCES' ? 'permission denied' : err.message;
-      throw new SluiceError('SLUICE_E_INPUT', `cannot read ${path}: ${reason}`, { stage: 'input', cause: e });
+      throw new SluiceError('SLUICE_E_INPUT', `cannot read ${path}: ${describeIoError(e as Error)}`, {
+        stage: 'input',
+        cause: e,
+      });
     }
     if (st.isDirectory()) {
       throw new SluiceError('SLUICE_E_INPUT', `cannot read ${path}: is a directory`, { stage: 'input' });

@@ -68,7 +68,8 @@ function withInputErrors(stream: Readable, source: string): Readable {
   return stream;
 }
 
-function describeIoError(e: Error & { code?: string }): string {
+/** The reason a file cannot be read, in words (`no such file`), for every place that reads one. */
+export function describeIoError(e: Error & { code?: string }): string {
   switch (e.code) {
     case 'ENOENT':
       return 'no such file';

@@ -21,7 +21,6 @@ import { createWriteStream } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import type { ResourceLimits } from 'node:worker_threads';
-import { autoGunzip, type Input } from '../core/sources.js';
 import { whenAborted } from '../parallel/internal.js';
 import { type ChunkEvent, Chunker } from '../parallel/threads/chunker.js';
 import type { TransformModule } from '../parallel/threads/modules.js';
@@ -34,6 +33,7 @@ import { DEFAULT_MAX_RECORD_BYTES, FrameDecoder } from './frame-decoder.js';
 import { newlineFramer } from './framers.js';
 import { resolveOptions } from './options.js';
 import type { AnyFormat } from './registry.js';
+import { autoGunzip, describeIoError, type Input } from './sources.js';
 import { type RunStats, type StageTimings, updateRates } from './stats.js';
 import { emptyBatch, tokenizeBatch } from './tokenize.js';
 import { countRejections, type HeaderState, writeBatch } from './write-batch.js';
@@ -475,15 +475,10 @@ async function openPlainFile(path: string): Promise<FileHandle | undefined> {
 
 /** The input error a read stream gives (see `sources.ts`). */
 function inputError(path: string, e: Error & { code?: string }): SluiceError {
-  const why =
-    e.code === 'ENOENT'
-      ? 'no such file'
-      : e.code === 'EISDIR'
-        ? 'is a directory'
-        : e.code === 'EACCES'
-          ? 'permission denied'
-          : e.message;
-  return new SluiceError('SLUICE_E_INPUT', `cannot read ${path}: ${why}`, { stage: 'input', cause: e });
+  return new SluiceError('SLUICE_E_INPUT', `cannot read ${path}: ${describeIoError(e)}`, {
+    stage: 'input',
+    cause: e,
+  });
 }
 
 interface InputState {

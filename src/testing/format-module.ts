@@ -12,6 +12,7 @@ import { pathToFileURL } from 'node:url';
 import type fc from 'fast-check';
 import { SluiceError } from '../core/errors.js';
 import { type AnyFormat, validateFormat } from '../core/registry.js';
+import { describeIoError } from '../core/sources.js';
 
 export interface FormatModule {
   /** Absolute path of the module. */
@@ -84,7 +85,7 @@ export async function loadFormatModule(path: string, cwd = process.cwd()): Promi
   const file = resolve(cwd, path);
   // Checked first so that "no such file" is not confused with a missing import inside the module.
   const st = await stat(file).catch((e: NodeJS.ErrnoException) => {
-    throw cannot(path, e.code === 'ENOENT' ? 'no such file' : e.message, e);
+    throw cannot(path, describeIoError(e), e);
   });
   if (!st.isFile()) throw cannot(path, 'not a file');
   const mod = await importFile(file, path);

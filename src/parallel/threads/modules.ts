@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { TransformFn } from '../../core/contracts.js';
 import { SluiceError } from '../../core/errors.js';
+import { describeIoError } from '../../core/sources.js';
 
 /** A transform module: `spec` as given (for messages), `url` the file URL it is imported from. */
 export interface TransformModule {
@@ -32,7 +33,7 @@ export async function importTransform(m: TransformModule): Promise<TransformFn> 
     });
   // Checked first so that "no such file" is not confused with a missing import inside the module.
   const st = await stat(fileURLToPath(m.url)).catch((e: NodeJS.ErrnoException) => {
-    throw cannot(e.code === 'ENOENT' ? 'no such file' : e.message, e);
+    throw cannot(describeIoError(e), e);
   });
   if (!st.isFile()) throw cannot('not a file');
   let mod: Record<string, unknown>;
