@@ -27,11 +27,14 @@ export function addServeCommand(program: Command, setCode: (code: number) => voi
 
 export async function serve(flags: ServeFlags): Promise<number> {
   // Loaded only for this command: `sluice --help` must not load the server or SQLite.
-  const [{ loadConfig, parseListenAddress, SluiceServer, stderrLog }, { openSqliteStore }] =
-    await Promise.all([import('../server/index.js'), import('../audience/store/index.js')]);
+  const [
+    { loadConfig, parseListenAddress, SluiceServer, stderrLog },
+    { openSqliteStore, openThreadedSqliteStore },
+  ] = await Promise.all([import('../server/index.js'), import('../audience/store/index.js')]);
   const config = await loadConfig(flags.config);
   const listen = flags.listen === undefined ? config.listen : parseListenAddress(flags.listen);
-  const store = await openSqliteStore(config.store.path, config.storeOptions);
+  const { thread, ...storeOptions } = config.storeOptions;
+  const store = await (thread ? openThreadedSqliteStore : openSqliteStore)(config.store.path, storeOptions);
   const server = new SluiceServer({ config, store, ownsStore: true, log: stderrLog });
   try {
     await server.listen(listen);

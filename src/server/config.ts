@@ -46,7 +46,11 @@ export interface ServerConfig {
    * When a commit counts as durable (the store's `synchronous` option): `normal` survives
    * the process crashing; `full` also survives power loss, at one fsync per group commit.
    */
-  storeOptions: { synchronous: 'normal' | 'full' };
+  storeOptions: {
+    synchronous: 'normal' | 'full';
+    /** Run the store in a worker thread, so SQL and HTTP use two cores. */
+    thread: boolean;
+  };
   regions: string[];
   /** Used when a POST names no region. */
   defaultRegion?: string | undefined;
@@ -63,7 +67,7 @@ export interface ServerConfig {
     shutdownTimeoutMs: number;
     rateLimit?: RateLimitConfig | undefined;
   };
-  groupCommit: { maxEvents: number; maxDelayMs: number };
+  groupCommit: { maxEvents: number; maxDelayMs: number; maxInFlight: number };
   idempotency: { maxEntries: number; ttlMs: number };
   fanout: { bufferEvents: number; maxSubscriberBufferBytes: number; heartbeatMs: number };
 }
@@ -83,7 +87,7 @@ export const DEFAULTS = {
     maxQueuedEvents: 200_000,
     shutdownTimeoutMs: 30_000,
   },
-  groupCommit: { maxEvents: 10_000, maxDelayMs: 0 },
+  groupCommit: { maxEvents: 10_000, maxDelayMs: 0, maxInFlight: 2 },
   idempotency: { maxEntries: 10_000, ttlMs: 24 * 60 * 60 * 1000 },
   fanout: { bufferEvents: 10_000, maxSubscriberBufferBytes: 4 * 1024 * 1024, heartbeatMs: 15_000 },
   authorizer: { timeoutMs: 1_000, cacheTtlMs: 30_000, cacheSize: 10_000 },
@@ -261,12 +265,14 @@ export function resolveConfig(
   const listen = parseListen(c, get('listen') ?? DEFAULTS.listen);
   const store = parseStore(c, get('store'), baseDir);
   let synchronous: 'normal' | 'full' = 'normal';
+  let thread = true;
   if (get('storeOptions') !== undefined) {
-    const so = c.object('storeOptions', get('storeOptions'), ['synchronous']);
+    const so = c.object('storeOptions', get('storeOptions'), ['synchronous', 'thread']);
     if (so?.synchronous !== undefined) {
       if (so.synchronous === 'normal' || so.synchronous === 'full') synchronous = so.synchronous;
       else c.fail('storeOptions.synchronous', 'normal or full', so.synchronous);
     }
+    if (so?.thread !== undefined) thread = c.boolean('storeOptions.thread', so.thread) ?? thread;
   }
   const regions = c.list('regions', get('regions'), (p, x) => c.id(p, x), true);
   c.unique('regions', regions, 'region');
@@ -321,13 +327,16 @@ export function resolveConfig(
   const gc =
     get('groupCommit') === undefined
       ? {}
-      : (c.object('groupCommit', get('groupCommit'), ['maxEvents', 'maxDelayMs']) ?? {});
+      : (c.object('groupCommit', get('groupCommit'), ['maxEvents', 'maxDelayMs', 'maxInFlight']) ?? {});
   const groupCommit = {
     maxEvents: opt(gc.maxEvents, DEFAULTS.groupCommit.maxEvents, (v) =>
       c.integer('groupCommit.maxEvents', v, 1),
     ),
     maxDelayMs: opt(gc.maxDelayMs, DEFAULTS.groupCommit.maxDelayMs, (v) =>
       c.integer('groupCommit.maxDelayMs', v, 0, 1000),
+    ),
+    maxInFlight: opt(gc.maxInFlight, DEFAULTS.groupCommit.maxInFlight, (v) =>
+      c.integer('groupCommit.maxInFlight', v, 1, 16),
     ),
   };
   const id =
@@ -363,7 +372,7 @@ export function resolveConfig(
   return {
     listen: listen!,
     store: store!,
-    storeOptions: { synchronous },
+    storeOptions: { synchronous, thread },
     regions,
     ...(defaultRegion !== undefined ? { defaultRegion } : {}),
     principals,

@@ -299,10 +299,14 @@ export class SluiceServer {
       switch (match.name) {
         case 'healthz':
           return sendJson(res, 200, { status: 'ok' });
-        case 'readyz':
-          return this.ready
+        case 'readyz': {
+          if (!this.ready) return sendJson(res, 503, { status: 'shutting down' }, { 'Retry-After': '5' });
+          // Ready means the store answers, not just that the process is up.
+          const problem = await this.pingStore();
+          return problem === undefined
             ? sendJson(res, 200, { status: 'ready' })
-            : sendJson(res, 503, { status: 'shutting down' }, { 'Retry-After': '5' });
+            : sendJson(res, 503, { status: 'store unavailable', message: problem }, { 'Retry-After': '5' });
+        }
         case 'metrics':
           return sendText(res, 200, await this.metrics.text(), this.metrics.contentType);
       }
@@ -359,6 +363,25 @@ export class SluiceServer {
         });
       }
       sendError(req, res, err);
+    }
+  }
+
+  /** Why the store cannot answer now (it failed, or took over 2 s), or undefined when it answered. */
+  private async pingStore(): Promise<string | undefined> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<string>((resolve) => {
+      timer = setTimeout(() => resolve('the store did not answer within 2 s'), 2000);
+    });
+    try {
+      return await Promise.race([
+        this.store.ping().then(
+          () => undefined,
+          (e: unknown) => (e instanceof Error ? e.message : String(e)),
+        ),
+        timeout,
+      ]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 

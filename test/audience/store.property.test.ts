@@ -19,6 +19,7 @@ import {
   type AudienceStore,
   type Membership,
   openSqliteStore,
+  openThreadedSqliteStore,
   type StoreRow,
 } from '../../src/audience/store/index.js';
 import { tempDir } from '../cli/helpers.js';
@@ -174,14 +175,16 @@ beforeAll(async () => {
 afterAll(() => cleanup?.());
 
 describe.each([
-  ['in memory', () => ':memory:', 150],
-  ['in a file', () => join(dir, `p${++fileNo}.db`), 60],
-])('the store, %s', (_name, where, numRuns) => {
+  ['in memory', () => ':memory:', 150, openSqliteStore],
+  ['in a file', () => join(dir, `p${++fileNo}.db`), 60, openSqliteStore],
+  // The server's default: the same SQL behind a worker thread, events packed into columns.
+  ['in a file, in a worker thread', () => join(dir, `p${++fileNo}.db`), 40, openThreadedSqliteStore],
+])('the store, %s', (_name, where, numRuns, open) => {
   test("any permutation of the same events, in any split into apply() calls, gives the same state: the model's", async () => {
     await fc.assert(
       fc.asyncProperty(scenario, async ({ events, permuted, cuts, yieldEvery }) => {
-        const whole = await openSqliteStore(where());
-        const pieces = await openSqliteStore(where(), { yieldEvery });
+        const whole = await open(where());
+        const pieces = await open(where(), { yieldEvery });
         try {
           const r = await whole.apply(events);
           expect(r.applied + r.ignored).toBe(events.length);

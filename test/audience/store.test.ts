@@ -12,6 +12,7 @@ import {
   type AudienceStore,
   openSqliteStore,
   openStore,
+  openThreadedSqliteStore,
   parseStoreTarget,
   SCHEMA_VERSION,
 } from '../../src/audience/store/index.js';
@@ -61,16 +62,19 @@ async function failure(p: Promise<unknown>): Promise<SluiceError> {
 const NOW = 1_000_000;
 
 describe.each([
-  ['in memory', () => ':memory:'],
-  ['in a file', freshPath],
-])('the store semantics, %s', (_name, where) => {
-  let store: AudienceStore;
+  ['in memory', () => ':memory:', openSqliteStore],
+  ['in a file', freshPath, openSqliteStore],
+  ['in a worker thread', () => ':memory:', openThreadedSqliteStore],
+])('the store semantics, %s', (_name, where, open) => {
+  let store: AudienceStore | undefined;
 
   /** Applies each list as its own apply() call, in order. */
   async function withStore(...batches: SegmentEvent[][]): Promise<AudienceStore> {
-    store = await openSqliteStore(where());
-    for (const b of batches) await store.apply(b);
-    return store;
+    await store?.close();
+    const s = await open(where());
+    store = s;
+    for (const b of batches) await s.apply(b);
+    return s;
   }
 
   afterAll(() => store?.close());

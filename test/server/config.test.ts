@@ -113,14 +113,17 @@ limits:
     );
   });
 
-  it('takes the store durability, normal by default', () => {
-    expect(parseConfig(GOOD).storeOptions).toEqual({ synchronous: 'normal' });
-    expect(parseConfig(`${GOOD}\nstoreOptions: { synchronous: full }\n`).storeOptions).toEqual({
-      synchronous: 'full',
-    });
-    expect(problems(`${GOOD}\nstoreOptions: { synchronous: off }\n`)).toContain(
-      'storeOptions.synchronous: expected normal or full, got "off"',
+  it('takes the store durability (normal by default) and its thread (on by default)', () => {
+    expect(parseConfig(GOOD).storeOptions).toEqual({ synchronous: 'normal', thread: true });
+    expect(parseConfig(`${GOOD}\nstoreOptions: { synchronous: full, thread: false }\n`).storeOptions).toEqual(
+      {
+        synchronous: 'full',
+        thread: false,
+      },
     );
+    const bad = problems(`${GOOD}\nstoreOptions: { synchronous: off, thread: yes please }\n`);
+    expect(bad).toContain('storeOptions.synchronous: expected normal or full, got "off"');
+    expect(bad).toMatch(/storeOptions\.thread: expected .*, got "yes please"/);
   });
 
   it('reads sizes with binary suffixes', () => {

@@ -304,6 +304,7 @@ export function gatedStore(store: AudienceStore) {
     },
     user: (ns, uid, now) => store.user(ns, uid, now),
     snapshot: () => store.snapshot(),
+    ping: () => store.ping(),
     close: () => store.close(),
   };
   return {

@@ -1,5 +1,46 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openSqliteStore, openThreadedSqliteStore } from '../../src/audience/store/index.js';
 import { ndjson, rawSocket, readAll, startTestServer, type TestServer } from './helpers.js';
+
+describe('readiness follows the store', () => {
+  it('answers /readyz 503 with the reason once the store stops answering, /healthz still 200', async () => {
+    const store = await openSqliteStore(':memory:');
+    const t = await startTestServer({ store });
+    try {
+      expect(await t.req('/readyz')).toMatchObject({ status: 200, json: { status: 'ready' } });
+      await store.close();
+      const r = await t.req('/readyz');
+      expect(r.status).toBe(503);
+      expect(r.headers['retry-after']).toBe('5');
+      expect(r.json).toMatchObject({ status: 'store unavailable', message: expect.stringMatching(/closed/) });
+      expect(await t.req('/healthz')).toMatchObject({ status: 200 });
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('serves with the store in a worker thread (the serve default): ingest, read back, ready', async () => {
+    const store = await openThreadedSqliteStore(':memory:');
+    const t = await startTestServer({ store });
+    try {
+      const r = await t.post(
+        'acme',
+        ndjson([
+          { uid: 'w1', seg: 'a', ts: 1700000000 },
+          { uid: 'w1', seg: 'bad', op: 'nope' },
+        ]),
+      );
+      expect(r.status).toBe(200);
+      expect(r.json).toMatchObject({ accepted: 1, rejected: 1 });
+      const u = await t.req('/v1/namespaces/acme/users/w1', { headers: t.auth('acme') });
+      expect(u.json.segments).toEqual([{ seg: 'a', ts: 1700000000000 }]);
+      expect(await t.req('/readyz')).toMatchObject({ status: 200 });
+    } finally {
+      await t.close();
+      await store.close();
+    }
+  });
+});
 
 describe('health, readiness, metrics, routing', () => {
   let t: TestServer;

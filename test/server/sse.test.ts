@@ -175,6 +175,8 @@ describe('group commit and fan-out order', () => {
   it('commits the events of concurrent requests together', async () => {
     let gate!: ReturnType<typeof gatedStore>;
     const t = await startTestServer({
+      // One commit at a time, so everything that arrives while it is held forms the next.
+      config: { groupCommit: { maxInFlight: 1 } },
       wrapStore: (s) => {
         gate = gatedStore(s);
         return gate.store;

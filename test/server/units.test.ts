@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import type { SegmentEvent } from '../../src/audience/segment-event.js';
+import { type AudienceStore, openSqliteStore } from '../../src/audience/store/index.js';
+import type { SluiceError } from '../../src/core/errors.js';
+import { GroupCommitter } from '../../src/server/group-commit.js';
 import { LruCache } from '../../src/server/lru.js';
 import { RateLimiter } from '../../src/server/rate-limit.js';
-import { ndjson, startTestServer } from './helpers.js';
+import { ndjson, startTestServer, until } from './helpers.js';
 
 describe('LruCache', () => {
   it('evicts the least recently used entry past maxEntries', () => {
@@ -68,5 +72,72 @@ describe('a store that fails', () => {
     } finally {
       await t.close();
     }
+  });
+});
+
+describe('GroupCommitter with several commits in flight', () => {
+  /** The real store, with each apply() held until the test releases that call. */
+  async function heldStore() {
+    const store = await openSqliteStore(':memory:');
+    const releases: (() => void)[] = [];
+    const held: AudienceStore = {
+      async apply(events) {
+        await new Promise<void>((r) => releases.push(r));
+        return store.apply(events);
+      },
+      user: (ns, uid, now) => store.user(ns, uid, now),
+      snapshot: () => store.snapshot(),
+      ping: () => store.ping(),
+      close: () => store.close(),
+    };
+    return { held, releases, store };
+  }
+  const ev = (uid: string): SegmentEvent => ({ ns: 'acme', uid, seg: 's', op: 'add', ts: 1 });
+
+  it('hands the next group to the store while one is held, and acknowledges in commit order', async () => {
+    const { held, releases, store } = await heldStore();
+    const committed: string[] = [];
+    const gc = new GroupCommitter<string>(held, {
+      maxEvents: 1,
+      maxDelayMs: 0,
+      maxInFlight: 2,
+      onCommitted: (entries) => committed.push(...entries.map((e) => e.meta)),
+    });
+    const acked: string[] = [];
+    const a = gc.submit([ev('a')], 'a').then(() => acked.push('a'));
+    const b = gc.submit([ev('b')], 'b').then(() => acked.push('b'));
+    const c = gc.submit([ev('c')], 'c').then(() => acked.push('c'));
+    await until(() => releases.length === 2, 5000, 'two commits in flight');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(releases).toHaveLength(2); // the third waits for a slot
+    expect(gc.depth).toBe(3);
+    releases[1]!(); // the store answers the second commit first...
+    await new Promise((r) => setTimeout(r, 50));
+    expect(acked).toEqual([]); // ...which is not acknowledged before the first
+    releases[0]!();
+    await until(() => releases.length === 3, 5000, 'the third commit');
+    releases[2]!();
+    await Promise.all([a, b, c]);
+    await gc.drain();
+    expect(acked).toEqual(['a', 'b', 'c']);
+    expect(committed).toEqual(['a', 'b', 'c']);
+    expect(gc.depth).toBe(0);
+    expect((await store.snapshot()).map((r) => r.uid)).toEqual(['a', 'b', 'c']);
+    await store.close();
+  });
+
+  it('rejects only the batches of a commit the store refused', async () => {
+    const store = await openSqliteStore(':memory:');
+    const gc = new GroupCommitter<string>(store, { maxEvents: 1, maxDelayMs: 0, maxInFlight: 2 });
+    const bad = { ...ev('x'), ts: -1 };
+    const results = await Promise.allSettled([
+      gc.submit([ev('ok1')], 'ok1'),
+      gc.submit([bad], 'bad'),
+      gc.submit([ev('ok2')], 'ok2'),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(((results[1] as PromiseRejectedResult).reason as SluiceError).code).toBe('SLUICE_E_SINK');
+    expect((await store.snapshot()).map((r) => r.uid)).toEqual(['ok1', 'ok2']);
+    await store.close();
   });
 });

@@ -9,6 +9,7 @@ import { openSqliteStore, type SqliteStoreOptions } from './sqlite.js';
 import type { AudienceStore } from './types.js';
 
 export { APPLICATION_ID, openSqliteStore, SCHEMA_VERSION, type SqliteStoreOptions } from './sqlite.js';
+export { openThreadedSqliteStore } from './threaded.js';
 export type { ApplyResult, AudienceStore, Membership, StoreRow } from './types.js';
 
 /** A parsed store target. */

@@ -123,12 +123,19 @@ UNION ALL
 SELECT ns, uid, '*', 'remove', ts, NULL FROM optouts
 ORDER BY 1, 2, 3`;
 
+/**
+ * The store's SQL, for the bare-upsert reference in `bench/serve.mjs`: the benchmark
+ * must time exactly the statements `apply` runs, not a copy that may drift.
+ */
+export const SQL = { schema: SCHEMA, upsertSegment: UPSERT_SEGMENT, upsertOptout: UPSERT_OPTOUT } as const;
+
 type Db = BetterSqlite3.Database;
 type Stmt = BetterSqlite3.Statement<unknown[], unknown>;
 
 interface Readers {
   user: Stmt;
   all: Stmt;
+  ping: Stmt;
 }
 
 function storeError(path: string, what: string, e: unknown): SluiceError {
@@ -281,7 +288,12 @@ class SqliteStore implements AudienceStore {
     this.commit = db.prepare('COMMIT');
     this.rollback = db.prepare('ROLLBACK');
     const r = reader ?? db;
-    this.readers = { user: r.prepare(SELECT_USER), all: r.prepare(SELECT_ALL) };
+    // A read of the schema through the reading connection, not just `SELECT 1`.
+    this.readers = {
+      user: r.prepare(SELECT_USER),
+      all: r.prepare(SELECT_ALL),
+      ping: r.prepare('SELECT count(*) FROM sqlite_schema'),
+    };
   }
 
   apply(events: readonly SegmentEvent[]): Promise<ApplyResult> {
@@ -321,6 +333,13 @@ class SqliteStore implements AudienceStore {
     return this.read('snapshot', () => {
       const rows = this.readers.all.all() as (Omit<StoreRow, 'ttl'> & { ttl: number | null })[];
       return rows.map(({ ttl, ...row }) => (ttl === null ? row : { ...row, ttl }));
+    });
+  }
+
+  ping(): Promise<void> {
+    if (this.closing) return Promise.reject(this.closedError());
+    return this.read('ping', () => {
+      this.readers.ping.get();
     });
   }
 

@@ -64,6 +64,11 @@ export interface AudienceStore {
    * point order. Two stores that applied the same set of events have equal snapshots.
    */
   snapshot(): Promise<StoreRow[]>;
+  /**
+   * Resolves once the store answers a trivial query: what a readiness probe asks. Rejects
+   * with `SLUICE_E_SINK` when the store cannot (closed, its file gone, its worker dead).
+   */
+  ping(): Promise<void>;
   /** Waits for calls in progress, then releases the store. Idempotent; other calls after it reject. */
   close(): Promise<void>;
 }

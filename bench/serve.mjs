@@ -1,0 +1,361 @@
+#!/usr/bin/env node
+// The `sluice serve` load benchmark, on loopback, side by side in one run:
+//
+//   1. a bare node:http server that only parses the same bodies (the HTTP ceiling);
+//   2. sluice serve, end to end: bearer-key authentication, authorization, validation into
+//      SegmentEvents, the SQLite store (group commit, WAL) and SSE fan-out, with a
+//      subscriber connected and activation probes running;
+//   3. a bare better-sqlite3 loop running the store's own upsert over as many events as
+//      sluice accepted, in transactions of 1,000 (the store ceiling).
+//
+// Load: autocannon in a process of its own (bench/serve-load.mjs), POSTing 100-record
+// NDJSON bodies over keep-alive connections for a fixed time. Activation latency: while
+// the load runs, this process POSTs a one-record probe every few ms and times it from
+// just before the request to the moment its event arrives on the SSE stream.
+//
+// Checks: no non-2xx answers or errors under load; sluice's accepted-events counter
+// equals 2xx answers × records per body (plus probes); the SSE subscriber receives every
+// accepted event; every probe arrives. A failed check fails the run (exit 1).
+//
+//   node bench/serve.mjs [--seconds 15] [--connections 32] [--records 100] [--quick]
+//
+// Results go into bench/RESULTS.md between the serve markers (the rest is run.mjs's).
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import os from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const BENCH = dirname(fileURLToPath(import.meta.url));
+const ROOT = dirname(BENCH);
+const RESULTS = join(BENCH, 'RESULTS.md');
+const BEGIN = '<!-- serve:begin -->';
+const END = '<!-- serve:end -->';
+
+// ---------------------------------------------------------------- flags
+const argv = process.argv.slice(2);
+const flag = (name, dflt) => {
+  const i = argv.indexOf(name);
+  return i < 0 ? dflt : Number(argv[i + 1]);
+};
+const quick = argv.includes('--quick');
+const seconds = flag('--seconds', quick ? 5 : 15);
+const connections = flag('--connections', 32);
+const recordsPerBody = flag('--records', 100);
+const probeEveryMs = 10;
+for (const [k, v] of Object.entries({ seconds, connections, recordsPerBody })) {
+  if (!Number.isInteger(v) || v < 1) {
+    console.error(`serve bench: ${k} must be a positive integer`);
+    process.exit(64);
+  }
+}
+if (!existsSync(join(ROOT, 'dist/src/cli/main.js'))) {
+  console.error('serve bench: dist/ is missing; run `npm run build` first');
+  process.exit(1);
+}
+
+const work = mkdtempSync(join(os.tmpdir(), 'sluice-serve-bench-'));
+// Run a snapshot of dist/, so a rebuild during the run does not change the code under test.
+const dist = join(work, 'dist');
+cpSync(join(ROOT, 'dist'), dist, { recursive: true });
+const log = (...a) => console.error('serve bench:', ...a);
+const checks = [];
+const check = (what, ok, detail) => {
+  checks.push({ what, ok, detail });
+  if (!ok) log(`CHECK FAILED: ${what} (${detail})`);
+};
+
+// ---------------------------------------------------------------- data
+// Seeded, so every run sends the same bodies: 200k users, 500 segments, 20% removals.
+let seed = 0x5eed;
+const rand = () => {
+  seed = (seed + 0x6d2b79f5) | 0;
+  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+};
+const bodyCount = 5000;
+const bodies = [];
+for (let b = 0; b < bodyCount; b++) {
+  let body = '';
+  for (let r = 0; r < recordsPerBody; r++) {
+    const uid = `u${Math.floor(rand() * 200_000).toString(36)}`;
+    const seg = `s${Math.floor(rand() * 500)}`;
+    body +=
+      rand() < 0.2 ? `{"uid":"${uid}","seg":"${seg}","op":"remove"}\n` : `{"uid":"${uid}","seg":"${seg}"}\n`;
+  }
+  bodies.push(body);
+}
+const bodiesFile = join(work, 'bodies.json');
+writeFileSync(bodiesFile, JSON.stringify(bodies));
+
+// ---------------------------------------------------------------- processes
+const children = new Set();
+process.on('exit', () => {
+  for (const c of children) c.kill('SIGKILL');
+  rmSync(work, { recursive: true, force: true });
+});
+
+/** Spawns node with `args`; resolves with the first stdout (or stderr) line matching `ready`. */
+function start(args, ready, { stream = 'stdout' } = {}) {
+  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  child.on('exit', () => children.delete(child));
+  let errText = '';
+  child.stderr.on('data', (d) => {
+    errText += d;
+    if (errText.length > 1e5) errText = errText.slice(-5e4);
+  });
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    child[stream].on('data', (d) => {
+      buf += d;
+      for (const line of buf.split('\n')) {
+        const m = ready(line);
+        if (m) resolve({ child, value: m, stderr: () => errText });
+      }
+      buf = buf.slice(buf.lastIndexOf('\n') + 1);
+    });
+    child.on('exit', (code) =>
+      reject(new Error(`${args.join(' ')} exited ${code}: ${errText.slice(-2000)}`)),
+    );
+  });
+}
+
+/** Runs a node script to completion; resolves with its stdout parsed as JSON. */
+function runJson(args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    children.add(child);
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.on('exit', (code) => {
+      children.delete(child);
+      if (code === 0) resolve(JSON.parse(out));
+      else reject(new Error(`${args.join(' ')} exited ${code}`));
+    });
+  });
+}
+
+const load = (url, headers = []) =>
+  runJson([join(BENCH, 'serve-load.mjs'), url, bodiesFile, String(seconds), String(connections), ...headers]);
+
+const stopped = (child) =>
+  new Promise((resolve) => {
+    if (child.exitCode !== null) resolve(child.exitCode);
+    else {
+      child.once('exit', (code) => resolve(code));
+      child.kill('SIGTERM');
+    }
+  });
+
+// ---------------------------------------------------------------- 1. bare node:http
+log(`bare node:http, ${seconds} s, ${connections} connections, ${recordsPerBody}-record bodies`);
+const bare = await start([join(BENCH, 'serve-refs.mjs'), 'http'], (l) =>
+  l.startsWith('{') ? JSON.parse(l).url : undefined,
+);
+const bareRun = await load(`${bare.value}/`);
+await stopped(bare.child);
+check(
+  'bare node:http: every request answered 2xx',
+  bareRun.non2xx === 0 && bareRun.errors === 0,
+  JSON.stringify(bareRun),
+);
+
+// ---------------------------------------------------------------- 2. sluice serve
+const key = (name) => {
+  const k = `${name}_${randomBytes(16).toString('hex')}`;
+  return { key: k, hash: `sha256:${createHash('sha256').update(k, 'utf8').digest('hex')}` };
+};
+const provider = key('provider');
+const bidder = key('bidder');
+const configFile = join(work, 'sluice.yaml');
+writeFileSync(
+  configFile,
+  `listen: 127.0.0.1:0
+store: sqlite:./audience.db
+regions: [us, eu]
+principals:
+  - id: provider
+    keys: [${provider.hash}]
+    namespaces: [bench]
+  - id: bidder
+    keys: [${bidder.hash}]
+    subscribe: [us]
+`,
+);
+log(
+  `sluice serve, ${seconds} s, ${connections} connections, SSE subscriber and a probe every ${probeEveryMs} ms`,
+);
+const sluice = await start(
+  [join(dist, 'src/cli/main.js'), 'serve', '--config', configFile],
+  (l) => (l.includes('"listening"') ? JSON.parse(l).url : undefined),
+  { stream: 'stderr' },
+);
+const base = sluice.value;
+
+// The subscriber: counts every event, and notes when each probe's event arrives.
+const probeSent = new Map();
+const probeLatency = [];
+let sseEvents = 0;
+const sse = await new Promise((resolve, reject) => {
+  const req = request(
+    `${base}/v1/regions/us/events`,
+    { headers: { authorization: `Bearer ${bidder.key}` } },
+    (res) => {
+      if (res.statusCode !== 200) reject(new Error(`SSE: ${res.statusCode}`));
+      res.setEncoding('utf8');
+      let pending = '';
+      res.on('data', (chunk) => {
+        const now = performance.now();
+        pending += chunk;
+        const cut = pending.lastIndexOf('\n\n');
+        if (cut < 0) return;
+        const text = pending.slice(0, cut);
+        pending = pending.slice(cut + 2);
+        for (let i = text.indexOf('event: segment'); i >= 0; i = text.indexOf('event: segment', i + 14))
+          sseEvents++;
+        for (let i = text.indexOf('"seg":"probe-'); i >= 0; i = text.indexOf('"seg":"probe-', i + 13)) {
+          const n = Number.parseInt(text.slice(i + 13, text.indexOf('"', i + 13)), 10);
+          const t0 = probeSent.get(n);
+          if (t0 !== undefined) {
+            probeLatency.push(now - t0);
+            probeSent.delete(n);
+          }
+        }
+      });
+      resolve(req);
+    },
+  );
+  req.on('error', reject);
+  req.end();
+});
+
+// Probes: one-record POSTs on their own connection, while the load runs.
+let probes = 0;
+let probeFailures = 0;
+const probeTimer = setInterval(() => {
+  const n = ++probes;
+  probeSent.set(n, performance.now());
+  fetch(`${base}/v1/namespaces/bench/events`, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${provider.key}`,
+      'content-type': 'application/x-ndjson',
+      'x-sluice-region': 'us',
+    },
+    body: `{"uid":"probe","seg":"probe-${n}"}\n`,
+  })
+    .then(async (r) => {
+      const j = await r.json();
+      if (r.status !== 200 || j.accepted !== 1) probeFailures++;
+    })
+    .catch(() => probeFailures++);
+}, probeEveryMs);
+
+const sluiceRun = await load(`${base}/v1/namespaces/bench/events`, [
+  `authorization:Bearer ${provider.key}`,
+  'x-sluice-region:us',
+]);
+clearInterval(probeTimer);
+// Let the last probes and events arrive.
+const settle = Date.now();
+while (
+  (probeSent.size > 0 || sseEvents < sluiceRun.ok * recordsPerBody + probes) &&
+  Date.now() - settle < 5000
+) {
+  await new Promise((r) => setTimeout(r, 50));
+}
+const metricsText = await (await fetch(`${base}/metrics`)).text();
+const metric = (name) => {
+  const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(metricsText);
+  return m ? Number(m[1]) : Number.NaN;
+};
+const accepted = metric('sluice_events_accepted_total');
+const commits = metric('sluice_store_commit_events_count');
+const commitEvents = metric('sluice_store_commit_events_sum');
+sse.destroy();
+const exitCode = await stopped(sluice.child);
+check(
+  'sluice serve: every request answered 2xx',
+  sluiceRun.non2xx === 0 && sluiceRun.errors === 0,
+  JSON.stringify(sluiceRun),
+);
+// Requests still in flight when autocannon stops are applied but not counted as answered.
+const answered = sluiceRun.ok * recordsPerBody + probes - probeFailures;
+check(
+  'sluice serve: events accepted = 2xx answers × records per body + probes (+ the requests in flight at the end)',
+  accepted >= answered && accepted <= answered + connections * recordsPerBody,
+  `${accepted} accepted, ${answered} answered`,
+);
+check(
+  'sluice serve: the SSE subscriber received every accepted event',
+  sseEvents === accepted,
+  `${sseEvents} of ${accepted}`,
+);
+check(
+  'sluice serve: every probe accepted and delivered',
+  probeFailures === 0 && probeSent.size === 0,
+  `${probeFailures} failed, ${probeSent.size} not delivered`,
+);
+check('sluice serve: exit 0 on SIGTERM', exitCode === 0, `exit ${exitCode}`);
+
+// ---------------------------------------------------------------- 3. bare upsert loop
+const upsertEvents = Math.max(accepted || 0, bodyCount * recordsPerBody);
+log(`bare better-sqlite3 upsert loop, ${upsertEvents} events in transactions of 1,000`);
+const upsertBodies = join(work, 'upsert-bodies.json');
+// As many events as sluice accepted, cycling through the same bodies, so both stores end the same size.
+const cycled = [];
+for (let n = 0; n < upsertEvents; n += recordsPerBody) cycled.push(bodies[(n / recordsPerBody) % bodyCount]);
+writeFileSync(upsertBodies, JSON.stringify(cycled));
+const upsert = await runJson([
+  join(BENCH, 'serve-refs.mjs'),
+  'upsert',
+  upsertBodies,
+  join(work, 'bare.db'),
+  dist,
+]);
+
+// ---------------------------------------------------------------- report
+const rate = (run) => (run.ok * recordsPerBody) / run.duration;
+const bareRate = rate(bareRun);
+const sluiceRate = rate(sluiceRun);
+const pct = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? Number.NaN : s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
+};
+const f0 = (n) => Math.round(n).toLocaleString('en-US');
+const f1 = (n) => n.toFixed(1);
+const load1 = os.loadavg()[0];
+const failed = checks.filter((c) => !c.ok);
+const report = `${BEGIN}
+## sluice serve: load benchmark
+
+${failed.length > 0 ? `**FAILED: ${failed.map((c) => c.what).join('; ')}**\n\n` : ''}Made by \`node bench/serve.mjs${argv.length ? ` ${argv.join(' ')}` : ''}\` on ${new Date().toISOString()}: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, load average ${load1.toFixed(2)} at the end.
+Loopback; autocannon 9 in its own process, ${connections} keep-alive connections for ${seconds} s, POSTing ${recordsPerBody}-record NDJSON bodies (${bodyCount} distinct bodies in turn: 200k users × 500 segments, 20% removals, \`ts\` the time of receipt, so every upsert writes).
+sluice serve runs end to end: bearer key, static authorization, validation into SegmentEvents, SQLite store (file, WAL, synchronous=NORMAL, group commit), SSE fan-out to one subscriber, and a one-record probe POST every ${probeEveryMs} ms.
+
+| run | events/s | vs bare upsert loop | request p50 | request p99 |
+| --- | ---: | ---: | ---: | ---: |
+| bare node:http, parse only | ${f0(bareRate)} | ${f1(bareRate / upsert.perSecond)}× | ${bareRun.latency.p50} ms | ${bareRun.latency.p99} ms |
+| bare better-sqlite3 upsert loop, 1,000 per transaction | ${f0(upsert.perSecond)} | 1.0× | | |
+| **sluice serve, end to end** | **${f0(sluiceRate)}** | **${f1((100 * sluiceRate) / upsert.perSecond)}%** | ${sluiceRun.latency.p50} ms | ${sluiceRun.latency.p99} ms |
+
+- Activation latency (probe POST start → its event on the SSE stream), ${probeLatency.length} probes under that load: p50 ${f1(pct(probeLatency, 50))} ms, p99 **${f1(pct(probeLatency, 99))} ms**, max ${f1(Math.max(...probeLatency))} ms.
+- Group commits: ${f0(commits)}, ${f0(commitEvents / commits)} events each on average. The bare loop ran ${f0(upsert.events)} events in ${upsert.seconds.toFixed(2)} s.
+- Checks: ${checks.map((c) => `${c.ok ? 'ok' : '**FAILED**'}: ${c.what}`).join('; ')}.
+${END}`;
+const previous = existsSync(RESULTS) ? readFileSync(RESULTS, 'utf8') : '# bench results\n';
+const a = previous.indexOf(BEGIN);
+const b = previous.indexOf(END);
+const next =
+  a >= 0 && b > a
+    ? `${previous.slice(0, a)}${report}${previous.slice(b + END.length)}`
+    : `${previous.trimEnd()}\n\n${report}\n`;
+writeFileSync(RESULTS, next);
+process.stdout.write(`${report}\n`);
+process.exit(failed.length > 0 ? 1 : 0);
