@@ -178,7 +178,7 @@ describe.each([
   ['in memory', () => ':memory:', 150, openSqliteStore],
   ['in a file', () => join(dir, `p${++fileNo}.db`), 60, openSqliteStore],
   // The server's default: the same SQL behind a worker thread, events packed into columns.
-  ['in a file, in a worker thread', () => join(dir, `p${++fileNo}.db`), 40, openThreadedSqliteStore],
+  ['in a file, in a worker thread', () => join(dir, `p${++fileNo}.db`), 20, openThreadedSqliteStore],
 ])('the store, %s', (_name, where, numRuns, open) => {
   test("any permutation of the same events, in any split into apply() calls, gives the same state: the model's", async () => {
     await fc.assert(
