@@ -10,11 +10,16 @@ import { LineCounter, parseDocument } from 'yaml';
 import { idProblem } from '../audience/segment-event.js';
 import { SluiceError } from '../core/errors.js';
 
+/** At least one of the two rates is set; each has its burst. */
 export interface RateLimitConfig {
   /** Tokens added per second: the sustained request rate. */
-  requestsPerSecond: number;
-  /** Bucket size: requests allowed in a burst. @default requestsPerSecond */
-  burst: number;
+  requestsPerSecond?: number;
+  /** Bucket size: requests allowed in a burst. @default requestsPerSecond (at least 1) */
+  burst?: number;
+  /** The sustained rate of events applied (records accepted), whatever the requests' sizes. */
+  eventsPerSecond?: number;
+  /** Events allowed in a burst. @default eventsPerSecond (at least 1) */
+  eventBurst?: number;
 }
 
 export interface PrincipalConfig {
@@ -453,13 +458,37 @@ function parseLimits(c: Checker, l: Record<string, unknown>): ServerConfig['limi
 }
 
 function parseRateLimit(c: Checker, path: string, v: unknown): RateLimitConfig | undefined {
-  const r = c.object(path, v, ['requestsPerSecond', 'burst']);
+  const r = c.object(path, v, ['requestsPerSecond', 'burst', 'eventsPerSecond', 'eventBurst']);
   if (!r) return undefined;
-  const rps = c.number(`${path}.requestsPerSecond`, r.requestsPerSecond, 0.001);
-  const burst =
-    r.burst === undefined ? Math.max(1, Math.ceil(rps ?? 1)) : c.integer(`${path}.burst`, r.burst, 1);
-  if (rps === undefined || burst === undefined) return undefined;
-  return { requestsPerSecond: rps, burst };
+  const out: RateLimitConfig = {};
+  let ok = true;
+  for (const [rateKey, burstKey] of [
+    ['requestsPerSecond', 'burst'],
+    ['eventsPerSecond', 'eventBurst'],
+  ] as const) {
+    if (r[rateKey] === undefined) {
+      if (r[burstKey] !== undefined) {
+        c.fail(`${path}.${burstKey}`, `to be given with ${rateKey}`, r[burstKey]);
+        ok = false;
+      }
+      continue;
+    }
+    const rate = c.number(`${path}.${rateKey}`, r[rateKey], 0.001);
+    const burst =
+      r[burstKey] === undefined
+        ? Math.max(1, Math.ceil(rate ?? 1))
+        : c.integer(`${path}.${burstKey}`, r[burstKey], 1);
+    if (rate === undefined || burst === undefined) ok = false;
+    else {
+      out[rateKey] = rate;
+      out[burstKey] = burst;
+    }
+  }
+  if (r.requestsPerSecond === undefined && r.eventsPerSecond === undefined) {
+    c.fail(path, 'requestsPerSecond, eventsPerSecond or both', v);
+    return undefined;
+  }
+  return ok ? out : undefined;
 }
 
 const PRINCIPAL_KEYS = ['id', 'keys', 'namespaces', 'subscribe', 'admin', 'rateLimit'] as const;

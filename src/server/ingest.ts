@@ -56,6 +56,8 @@ export interface IngestContext {
   arrived: number;
   /** `Date.now()` at arrival: the `ts` of events that give none. */
   receivedAt: number;
+  /** Counts events against the principal's events rate limit, if it has one. */
+  charge?(events: number): void;
 }
 
 export interface IngestResult {
@@ -250,6 +252,7 @@ async function run(
     }
     const events = out.items as SegmentEvent[];
     if (events.length === 0) return;
+    ctx.charge?.(events.length);
     await settle();
     pending = committer.submit(events, meta).then(() => {
       accepted += events.length;

@@ -318,7 +318,9 @@ export class SluiceServer {
         case 'events': {
           const ns = checkId('namespace', match.params[0]!);
           await this.authorize(principal, 'write', ns);
-          return await ingest(req, res, { principal, ns, url, arrived, receivedAt }, this.ingestDeps);
+          const limit = principal.config.rateLimit ?? this.config.limits.rateLimit;
+          const charge = (n: number) => this.limiter.charge(principal.id, limit, n);
+          return await ingest(req, res, { principal, ns, url, arrived, receivedAt, charge }, this.ingestDeps);
         }
         case 'user': {
           const ns = checkId('namespace', match.params[0]!);
@@ -388,15 +390,13 @@ export class SluiceServer {
   private authenticate(req: IncomingMessage): Principal {
     const principal = this.authenticator.authenticate(req);
     const limit = principal.config.rateLimit ?? this.config.limits.rateLimit;
-    const wait = this.limiter.take(principal.id, limit);
+    const { wait, by } = this.limiter.admit(principal.id, limit);
     if (wait > 0) {
-      throw new HttpError(
-        'SLUICE_E_RATE_LIMITED',
-        `rate limit of ${limit!.requestsPerSecond} requests/s exceeded`,
-        {
-          headers: { 'Retry-After': String(wait) },
-        },
-      );
+      const rate =
+        by === 'events' ? `${limit!.eventsPerSecond} events/s` : `${limit!.requestsPerSecond} requests/s`;
+      throw new HttpError('SLUICE_E_RATE_LIMITED', `rate limit of ${rate} exceeded`, {
+        headers: { 'Retry-After': String(wait) },
+      });
     }
     return principal;
   }

@@ -26,6 +26,7 @@ describe('authentication and authorization', () => {
         { id: 'acme', namespaces: ['acme'] },
         { id: 'bidder-eu', subscribe: ['eu'] },
         { id: 'limited', namespaces: ['acme'], rateLimit: { requestsPerSecond: 0.5, burst: 2 } },
+        { id: 'metered', namespaces: ['acme'], rateLimit: { eventsPerSecond: 1, eventBurst: 3 } },
       ],
     });
   });
@@ -142,6 +143,17 @@ describe('authentication and authorization', () => {
     expect(statuses.slice(2)).toEqual([429, 429]);
     expect(Number(retryAfter)).toBeGreaterThanOrEqual(1);
     expect((await t.req('/v1/namespaces/acme/users/u1', { headers: t.auth('acme') })).status).toBe(200);
+  });
+
+  it('limits events: a body that overdraws is applied whole, the next request gets 429 naming the events rate', async () => {
+    const five = ndjson(Array.from({ length: 5 }, (_, i) => ({ uid: `m${i}`, seg: 's', ts: 1700000000 })));
+    const first = await t.post('acme', five, { principal: 'metered' });
+    expect(first.json).toMatchObject({ accepted: 5, rejected: 0 });
+    const second = await t.post('acme', five, { principal: 'metered' });
+    expect(second.status).toBe(429);
+    expect(second.json.error.message).toBe('rate limit of 1 events/s exceeded');
+    expect(Number(second.headers['retry-after'])).toBeGreaterThanOrEqual(2);
+    expect((await t.post('acme', five)).status).toBe(200); // others are not held back
   });
 
   it('counts refusals in the metrics', async () => {

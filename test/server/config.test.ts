@@ -126,6 +126,27 @@ limits:
     expect(bad).toMatch(/storeOptions\.thread: expected .*, got "yes please"/);
   });
 
+  it('takes a rate limit by requests, by events, or both, each with its burst', () => {
+    const limits = (rl: string) => parseConfig(`${GOOD}\nlimits: { rateLimit: ${rl} }\n`).limits.rateLimit;
+    expect(limits('{ requestsPerSecond: 5 }')).toEqual({ requestsPerSecond: 5, burst: 5 });
+    expect(limits('{ eventsPerSecond: 1000, eventBurst: 5000 }')).toEqual({
+      eventsPerSecond: 1000,
+      eventBurst: 5000,
+    });
+    expect(limits('{ requestsPerSecond: 0.5, eventsPerSecond: 2.5 }')).toEqual({
+      requestsPerSecond: 0.5,
+      burst: 1,
+      eventsPerSecond: 2.5,
+      eventBurst: 3,
+    });
+    expect(problems(`${GOOD}\nlimits: { rateLimit: {} }\n`)).toContain(
+      'limits.rateLimit: expected requestsPerSecond, eventsPerSecond or both',
+    );
+    expect(problems(`${GOOD}\nlimits: { rateLimit: { eventBurst: 5, requestsPerSecond: 1 } }\n`)).toContain(
+      'limits.rateLimit.eventBurst: expected to be given with eventsPerSecond',
+    );
+  });
+
   it('reads sizes with binary suffixes', () => {
     const c = parseConfig(`${GOOD}\nlimits: { maxBodyBytes: 8m, maxRecordBytes: 64k }\n`);
     expect(c.limits.maxBodyBytes).toBe(8 * 1024 * 1024);

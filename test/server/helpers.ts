@@ -16,7 +16,7 @@ export interface TestPrincipal {
   namespaces?: string[];
   subscribe?: string[];
   admin?: boolean;
-  rateLimit?: { requestsPerSecond: number; burst?: number };
+  rateLimit?: { requestsPerSecond?: number; burst?: number; eventsPerSecond?: number; eventBurst?: number };
 }
 
 /** Writer acme (namespaces acme, client-a), reader-less bidder-eu (subscribe eu), ops (admin). */

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { SegmentEvent } from '../../src/audience/segment-event.js';
 import { type AudienceStore, openSqliteStore } from '../../src/audience/store/index.js';
 import type { SluiceError } from '../../src/core/errors.js';
+import type { RateLimitConfig } from '../../src/server/config.js';
 import { GroupCommitter } from '../../src/server/group-commit.js';
 import { LruCache } from '../../src/server/lru.js';
 import { RateLimiter } from '../../src/server/rate-limit.js';
@@ -36,24 +37,53 @@ describe('LruCache', () => {
 });
 
 describe('RateLimiter', () => {
+  const wait = (r: RateLimiter, id: string, limit: RateLimitConfig | undefined) => r.admit(id, limit).wait;
+
   it('allows a burst, then one request per refill, and says how long to wait', () => {
     let now = 0;
     const r = new RateLimiter(() => now);
     const limit = { requestsPerSecond: 2, burst: 3 };
-    expect([r.take('p', limit), r.take('p', limit), r.take('p', limit)]).toEqual([0, 0, 0]);
-    expect(r.take('p', limit)).toBe(1);
+    expect([wait(r, 'p', limit), wait(r, 'p', limit), wait(r, 'p', limit)]).toEqual([0, 0, 0]);
+    expect(r.admit('p', limit)).toEqual({ wait: 1, by: 'requests' });
     now = 500;
-    expect(r.take('p', limit)).toBe(0);
-    expect(r.take('p', limit)).toBe(1);
+    expect(wait(r, 'p', limit)).toBe(0);
+    expect(wait(r, 'p', limit)).toBe(1);
   });
 
   it('keeps one bucket per principal, and none without a limit', () => {
     const r = new RateLimiter(() => 0);
     const limit = { requestsPerSecond: 0.1, burst: 1 };
-    expect(r.take('a', limit)).toBe(0);
-    expect(r.take('a', limit)).toBe(10);
-    expect(r.take('b', limit)).toBe(0);
-    expect(r.take('c', undefined)).toBe(0);
+    expect(wait(r, 'a', limit)).toBe(0);
+    expect(wait(r, 'a', limit)).toBe(10);
+    expect(wait(r, 'b', limit)).toBe(0);
+    expect(wait(r, 'c', undefined)).toBe(0);
+  });
+
+  it('limits events: a request may run the bucket into debt, and the next waits until it is repaid', () => {
+    let now = 0;
+    const r = new RateLimiter(() => now);
+    const limit = { eventsPerSecond: 100, eventBurst: 100 };
+    expect(wait(r, 'p', limit)).toBe(0);
+    r.charge('p', limit, 350); // a body of 350 events: 250 in debt
+    expect(r.admit('p', limit)).toEqual({ wait: 3, by: 'events' }); // 251 tokens to come back at 100/s
+    now = 2000;
+    expect(wait(r, 'p', limit)).toBe(1); // 50 in debt
+    now = 2510;
+    expect(wait(r, 'p', limit)).toBe(0);
+    expect(wait(r, 'q', limit)).toBe(0); // another principal has its own bucket
+    r.charge('q', undefined, 1e9); // no limit: nothing is counted
+    r.charge('z', { requestsPerSecond: 1, burst: 1 }, 1e9);
+    expect(wait(r, 'z', { requestsPerSecond: 1, burst: 1 })).toBe(0);
+  });
+
+  it('applies both limits when both are set; a refused request takes no request token', () => {
+    const r = new RateLimiter(() => 0);
+    const limit = { requestsPerSecond: 1, burst: 2, eventsPerSecond: 10, eventBurst: 10 };
+    expect(wait(r, 'p', limit)).toBe(0);
+    r.charge('p', limit, 10);
+    expect(r.admit('p', limit).by).toBe('events');
+    r.charge('p', limit, -5); // ignored: only positive counts are charged
+    expect(r.admit('p', limit).by).toBe('events');
   });
 });
 
