@@ -18,7 +18,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { SegmentEvent } from '../audience/segment-event.js';
-import { createBatchTokenizer } from '../core/batch-tokenizer.js';
+import { type BatchTokenizer, createBatchTokenizer } from '../core/batch-tokenizer.js';
 import type { Batch } from '../core/contracts.js';
 import { isSluiceError } from '../core/errors.js';
 import type { AnyFormat, FormatRegistry } from '../core/registry.js';
@@ -118,6 +118,27 @@ export function pickFormat(req: IncomingMessage, url: URL, registry: FormatRegis
   return format;
 }
 
+/**
+ * The body format's options: each `?opt.<name>=<value>` query parameter, read as the CLI
+ * reads `-i name=value`. The `segments` format's namespace is the path's, never an option.
+ */
+export function pickFormatOptions(url: URL, format: AnyFormat, ns: string): Record<string, unknown> {
+  const options: Record<string, unknown> = {};
+  for (const [k, v] of url.searchParams) {
+    if (!k.startsWith('opt.')) continue;
+    const name = k.slice('opt.'.length);
+    if (Object.hasOwn(options, name)) {
+      throw new HttpError('SLUICE_E_OPTION', `option ${format.name}.${name} is given twice`);
+    }
+    if (format.name === 'segments' && name === 'ns') {
+      throw new HttpError('SLUICE_E_OPTION', 'option segments.ns: the namespace comes from the path');
+    }
+    options[name] = v;
+  }
+  if (format.name === 'segments') options.ns = ns;
+  return options;
+}
+
 function pickEncoding(req: IncomingMessage): 'identity' | 'gzip' {
   const raw = req.headers['content-encoding'];
   const enc = (raw ?? 'identity').trim().toLowerCase();
@@ -149,6 +170,19 @@ export async function ingest(
   // Everything here is decided from the headers; nothing has read the body yet.
   const region = pickRegion(req, ctx.url, config);
   const format = pickFormat(req, ctx.url, deps.registry);
+  const options = pickFormatOptions(ctx.url, format, ctx.ns);
+  // Made here, so a bad option is a 400 before any body byte is read.
+  let tokens: BatchTokenizer<unknown>;
+  try {
+    tokens = createBatchTokenizer(format, {
+      source: 'body',
+      options,
+      maxRecordBytes: limits.maxRecordBytes,
+      trackOrigins: true,
+    });
+  } catch (e) {
+    throw toHttpError(e);
+  }
   const encoding = pickEncoding(req);
   const length = Number(req.headers['content-length'] ?? Number.NaN);
   if (length > limits.maxBodyBytes) throw tooLarge(limits.maxBodyBytes, 0);
@@ -157,7 +191,7 @@ export async function ingest(
   const idem = deps.idempotency.begin(
     ctx.principal.id,
     Array.isArray(key) ? key[0] : key,
-    `${ctx.ns}\u0000${region}\u0000${format.name}`,
+    `${ctx.ns}\u0000${region}\u0000${format.name}\u0000${JSON.stringify(options)}`,
   );
   if (idem.kind === 'replay') {
     sendJson(res, 200, idem.body, {
@@ -176,7 +210,7 @@ export async function ingest(
     }
     // Every check that needs no body passed: now invite it (`Expect: 100-continue`).
     if (/^100-continue$/i.test(req.headers.expect ?? '')) res.writeContinue();
-    const result = await run(req, ctx, deps, format, encoding, region);
+    const result = await run(req, ctx, deps, format, tokens, encoding, region);
     const body = JSON.stringify(result);
     if (idem.kind === 'run') idem.finish(body);
     sendJson(res, 200, body);
@@ -191,11 +225,12 @@ async function run(
   ctx: IngestContext,
   deps: IngestDeps,
   format: AnyFormat,
+  tokens: BatchTokenizer<unknown>,
   encoding: 'identity' | 'gzip',
   region: string,
 ): Promise<IngestResult> {
   const { metrics, committer } = deps;
-  const { maxBodyBytes, maxRecordBytes, maxErrors } = deps.config.limits;
+  const { maxBodyBytes, maxErrors } = deps.config.limits;
   const controller = new AbortController();
   let failure: HttpError | 'client-gone' | undefined;
   let accepted = 0;
@@ -262,12 +297,6 @@ async function run(
   try {
     // The engine's own steps (framing, tokenizing, the error ledger), called in a loop:
     // a stream pipeline per request costs more than parsing a 100-record body.
-    const tokens = createBatchTokenizer(format, {
-      source: 'body',
-      ...(format.name === 'segments' ? { options: { ns: ctx.ns } } : {}),
-      maxRecordBytes,
-      trackOrigins: true,
-    });
     // A gzip body inside the gzip encoding (or sent without it) is decoded too, as the
     // engine decodes any gzip input; the size limit counts the bytes after all decoding.
     let bytes = 0;

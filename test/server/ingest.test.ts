@@ -111,6 +111,40 @@ describe('POST /v1/namespaces/{ns}/events', () => {
     ]);
   });
 
+  it('takes format options from ?opt.<name>= as the CLI takes -i name=value', async () => {
+    const semi = await t.post('acme', 'uid;seg;ts\nopt1;sports;1714564800\n', {
+      contentType: 'text/csv',
+      query: '?opt.delimiter=%3B',
+    });
+    expect(semi.json).toMatchObject({ accepted: 1, rejected: 0 });
+    const headerless = await t.post('acme', 'opt2,news,1714564800\n', {
+      contentType: 'text/csv',
+      query: '?opt.columns=uid,seg,ts',
+    });
+    expect(headerless.json).toMatchObject({ accepted: 1, rejected: 0 });
+    expect(await t.store.user('acme', 'opt2', T0)).toEqual([{ seg: 'news', ts: T0 }]);
+  });
+
+  it('answers 400 for a bad format option before reading the body, and nothing is applied', async () => {
+    for (const [query, message] of [
+      ['?opt.bogus=1', /bogus/],
+      ['?opt.delimiter=%3B%3B', /csv\.delimiter/],
+      ['?opt.delimiter=%3B&opt.delimiter=%2C', /csv\.delimiter is given twice/],
+    ] as const) {
+      const r = await t.post('acme', 'uid,seg\nbad-opt,s\n', { contentType: 'text/csv', query });
+      expect(r.status).toBe(400);
+      expect(r.json.error.code).toBe('SLUICE_E_OPTION');
+      expect(r.json.error.message).toMatch(message);
+    }
+    const ns = await t.post('acme', 'x\ts\t1\n', {
+      contentType: 'text/x-sluice-segments',
+      query: '?opt.ns=other',
+    });
+    expect(ns.status).toBe(400);
+    expect(ns.json.error.message).toBe('option segments.ns: the namespace comes from the path');
+    expect(await t.store.user('acme', 'bad-opt', T0)).toEqual([]);
+  });
+
   it('lets ?format= override the Content-Type', async () => {
     const r = await t.post('acme', 'uid,seg\nq1,s\n', {
       contentType: 'application/octet-stream',
