@@ -55,6 +55,10 @@ export interface ServerConfig {
     synchronous: 'normal' | 'full';
     /** Run the store in a worker thread, so SQL and HTTP use two cores. */
     thread: boolean;
+    /** SQLite page cache per connection, MiB (the store's default when absent). */
+    cacheMiB?: number;
+    /** WAL pages before a commit checkpoints (the store's default when absent). */
+    walAutocheckpoint?: number;
   };
   regions: string[];
   /** Used when a POST names no region. */
@@ -271,8 +275,19 @@ export function resolveConfig(
   const store = parseStore(c, get('store'), baseDir);
   let synchronous: 'normal' | 'full' = 'normal';
   let thread = true;
+  const tuning: { cacheMiB?: number; walAutocheckpoint?: number } = {};
   if (get('storeOptions') !== undefined) {
-    const so = c.object('storeOptions', get('storeOptions'), ['synchronous', 'thread']);
+    const so = c.object('storeOptions', get('storeOptions'), [
+      'synchronous',
+      'thread',
+      'cacheMiB',
+      'walAutocheckpoint',
+    ]);
+    for (const k of ['cacheMiB', 'walAutocheckpoint'] as const) {
+      if (so?.[k] === undefined) continue;
+      const v = c.integer(`storeOptions.${k}`, so[k], 0);
+      if (v !== undefined) tuning[k] = v;
+    }
     if (so?.synchronous !== undefined) {
       if (so.synchronous === 'normal' || so.synchronous === 'full') synchronous = so.synchronous;
       else c.fail('storeOptions.synchronous', 'normal or full', so.synchronous);
@@ -377,7 +392,7 @@ export function resolveConfig(
   return {
     listen: listen!,
     store: store!,
-    storeOptions: { synchronous, thread },
+    storeOptions: { synchronous, thread, ...tuning },
     regions,
     ...(defaultRegion !== undefined ? { defaultRegion } : {}),
     principals,

@@ -121,6 +121,12 @@ limits:
         thread: false,
       },
     );
+    expect(
+      parseConfig(`${GOOD}\nstoreOptions: { cacheMiB: 256, walAutocheckpoint: 2000 }\n`).storeOptions,
+    ).toEqual({ synchronous: 'normal', thread: true, cacheMiB: 256, walAutocheckpoint: 2000 });
+    expect(problems(`${GOOD}\nstoreOptions: { walAutocheckpoint: -1 }\n`)).toContain(
+      'storeOptions.walAutocheckpoint: expected an integer from 0',
+    );
     const bad = problems(`${GOOD}\nstoreOptions: { synchronous: off, thread: yes please }\n`);
     expect(bad).toContain('storeOptions.synchronous: expected normal or full, got "off"');
     expect(bad).toMatch(/storeOptions\.thread: expected .*, got "yes please"/);
