@@ -2,9 +2,11 @@
  * ndjson (JSON Lines): one JSON value per line. See README.md.
  */
 import { defineFormat } from '../../src/core/contracts.js';
+import { createCanonicalChecker } from './canonical.js';
 import { createNdjsonSerializer } from './serializer.js';
 import { createNdjsonTokenizer, type JsonValue, type NdjsonOptions } from './tokenizer.js';
 
+export { createCanonicalChecker, isCanonicalJson } from './canonical.js';
 export { createNdjsonSerializer } from './serializer.js';
 export type { JsonValue, NdjsonOptions } from './tokenizer.js';
 export { createNdjsonTokenizer } from './tokenizer.js';
@@ -17,6 +19,8 @@ const ndjson = defineFormat<JsonValue, NdjsonOptions>({
   parallel: true,
   tokenizer: () => createNdjsonTokenizer(),
   serializer: () => createNdjsonSerializer(),
+  // Lines already as JSON.stringify writes them are copied through (ADR 0008).
+  canonical: () => createCanonicalChecker(),
 });
 
 export default ndjson;

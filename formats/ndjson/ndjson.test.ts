@@ -228,6 +228,36 @@ describe('ndjson strictness (RFC 8259)', () => {
     expect(out).toEqual([[Number.MAX_VALUE, 0, 9e99], Number(`${'9'.repeat(300)}`)]);
   });
 
+  test('numbers that overflow are found at any depth, in objects and arrays', () => {
+    for (const record of [
+      '1e400',
+      '[[[[1e999]]]]',
+      '{"a":{"b":[{"c":-1e309}]}}',
+      '[{"x":1},{"y":[2,1e400]}]',
+    ]) {
+      expect(tokenizeError(record).message, record).toMatch(/^Number out of range/);
+    }
+  });
+
+  test('an enumerable property on Object.prototype is not taken for the record', () => {
+    const proto = Object.prototype as Record<string, unknown>;
+    const pollution = { enumerable: true, configurable: true, writable: true };
+    Object.defineProperty(proto, 'polluted', { value: Infinity, ...pollution });
+    Object.defineProperty(proto, 'pollutedObject', { value: { x: Infinity }, ...pollution });
+    let thrown: unknown;
+    const out: JsonValue[] = [];
+    try {
+      createNdjsonTokenizer().tokenize('{"a":{"b":1},"c":[{"d":2}]}', at, out);
+    } catch (e) {
+      thrown = e;
+    } finally {
+      delete proto.polluted;
+      delete proto.pollutedObject;
+    }
+    expect(thrown).toBeUndefined();
+    expect(out).toEqual([{ a: { b: 1 }, c: [{ d: 2 }] }]);
+  });
+
   test('text that only looks like a big exponent is accepted', () => {
     const out: JsonValue[] = [];
     createNdjsonTokenizer().tokenize('{"id":"e400","n":1e100}', at, out);

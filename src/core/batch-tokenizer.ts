@@ -10,6 +10,7 @@ import type { Batch, Format, RecordBatch } from './contracts.js';
 import { FrameDecoder } from './frame-decoder.js';
 import { resolveOptions } from './options.js';
 import { flushTokenizer, tokenizeBatch } from './tokenize.js';
+import type { CanonicalCheck } from './verbatim.js';
 
 export interface BatchTokenizerOptions {
   /** Names the input in positions and rejections. Default `-`. */
@@ -20,6 +21,12 @@ export interface BatchTokenizerOptions {
   maxRecordBytes?: number;
   /** Record each item's line and offset in the batch (`Batch.lines`/`offsets`), for later stages' errors. */
   trackOrigins?: boolean;
+  /**
+   * The pipeline's verbatim fast path (ADR 0008): records this check accepts are not
+   * tokenized and become `VerbatimRecord` items, which only the pipeline's own writer
+   * understands. Leave it unset.
+   */
+  verbatim?: CanonicalCheck | undefined;
 }
 
 export interface BatchTokenizer<T> {
@@ -46,6 +53,7 @@ export function createBatchTokenizer<T, O extends object>(
   });
   const tokenizer = format.tokenizer(resolved);
   const trackOrigins = options.trackOrigins ?? false;
+  const verbatim = options.verbatim;
   // The position a `flush` rejection names: where the input's last record started.
   const last = { source, line: 0, offset: 0 };
   const tokenize = (records: RecordBatch): Batch<T> => {
@@ -54,7 +62,7 @@ export function createBatchTokenizer<T, O extends object>(
       last.line = records.lines[n - 1]!;
       last.offset = records.offsets[n - 1]!;
     }
-    return tokenizeBatch(tokenizer, records, trackOrigins);
+    return tokenizeBatch(tokenizer, records, trackOrigins, verbatim);
   };
   return {
     push(chunk) {

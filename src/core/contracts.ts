@@ -83,6 +83,26 @@ export interface Format<T = unknown, O extends object = Record<string, unknown>>
   readonly parallel?: boolean;
   tokenizer(options: O): Tokenizer<T>;
   serializer?(options: O): Serializer<T>;
+  /**
+   * Recognizes records that may be copied to the output as they are: the verbatim fast
+   * path (ADR 0008), taken only when a run converts this format to itself with the same
+   * options, with no transforms, only byte output, and a serializer without `header`.
+   * Such a record is neither tokenized nor serialized; the engine counts it as a record
+   * that produced one token, written.
+   *
+   * The promise: `canonical(options)(record) === true` (for a record as the frame
+   * decoder hands it: no terminator, no BOM) means that `tokenize` would accept the
+   * record producing exactly one token, whatever records came before it, and that the
+   * serializer writes that token as exactly `record`. The tokenizer never sees such a
+   * record, so a format whose tokens depend on earlier records (a CSV header) must
+   * answer false for every record that would change its tokenizer's state.
+   *
+   * It must be sound, never complete: any doubt is `false`, which only costs the normal
+   * path (and gives the normal errors). Keep it cheap: it runs on every record, before
+   * the tokenizer. The round-trip law checks the promise for tokens of the format's
+   * arbitrary, written and then mutated.
+   */
+  canonical?(options: O): (record: string) => boolean;
 }
 
 /** Adds types to a plain format object; it does nothing at run time. */

@@ -25,6 +25,7 @@ import { autoGunzip, type Input, type InputSpec, toInput } from './sources.js';
 import { createStats, type RunStats, type StageTimings, updateRates } from './stats.js';
 import { DEFAULT_CHUNK_BYTES, fileOutput, runThreaded } from './threaded-pipeline.js';
 import { createTokenizerStream } from './tokenize-stream.js';
+import { type CanonicalCheck, canonicalCheck, verbatimApplies } from './verbatim.js';
 import { applyTransforms, countRejections, type HeaderState, writeBatch } from './write-batch.js';
 
 /**
@@ -80,6 +81,14 @@ export interface PipelineOptions {
   timings?: boolean;
   /** Keep input order. @default true */
   ordered?: boolean;
+  /**
+   * The verbatim fast path (ADR 0008): when converting a format to itself with the same
+   * options, no transforms and no object sinks, records the format proves canonical
+   * (`Format.canonical`) are copied to the output without being parsed and written
+   * again. The output is the same either way; false turns it off (to compare, or to
+   * measure the normal path). @default true
+   */
+  verbatim?: boolean;
   /** @default 'fail' */
   onError?: ErrorPolicy;
   /** Longest record accepted, in bytes. @default 1 MiB */
@@ -149,6 +158,17 @@ async function run(options: PipelineOptions): Promise<RunStats> {
   const concurrency = options.concurrency ?? 4;
   const ordered = options.ordered ?? true;
   const threads = await threadsFor(options, from, to, stats);
+  const verbatim =
+    options.verbatim !== false &&
+    verbatimApplies({
+      from,
+      fromOptions: options.fromOptions,
+      to,
+      toOptions: options.toOptions,
+      serializer,
+      transforms: options.transforms?.length ?? 0,
+      objectSinks: options.sinks?.length ?? 0,
+    });
   const transforms: TransformFn[] = [];
   const transformModules: TransformModule[] = [];
   for (const t of options.transforms ?? []) {
@@ -219,6 +239,7 @@ async function run(options: PipelineOptions): Promise<RunStats> {
         sinks: sinks.filter((s) => s.bytes).map((s) => s.sink),
         deadLetter,
         failFast: policy === 'fail',
+        verbatim,
         ordered,
         concurrency,
         maxRecordBytes: options.maxRecordBytes,
@@ -234,7 +255,11 @@ async function run(options: PipelineOptions): Promise<RunStats> {
       updateRates(stats, started);
       return stats;
     }
-    const sources = inputs.map((input) => () => openInput(input, from, options, stageTimes));
+    const fromResolved = resolveOptions(from.options, options.fromOptions, `${from.name}.`);
+    // One check per input, as for the tokenizer.
+    const check = (): CanonicalCheck | undefined =>
+      verbatim ? canonicalCheck(from, fromResolved) : undefined;
+    const sources = inputs.map((input) => () => openInput(input, from, options, stageTimes, check()));
     const stages: (Readable | Writable | NodeJS.ReadWriteStream)[] = [
       merge(sources, { ordered, objectMode: true, ...(options.signal ? { signal: options.signal } : {}) }),
     ];
@@ -374,9 +399,11 @@ function openInput(
   format: AnyFormat,
   options: PipelineOptions,
   timings: StageTimings | undefined,
+  verbatim: CanonicalCheck | undefined,
 ): Readable {
   const tokenizer = createTokenizerStream(format, {
     source: input.source,
+    verbatim,
     ...(options.fromOptions ? { options: options.fromOptions } : {}),
     ...(options.maxRecordBytes !== undefined ? { maxRecordBytes: options.maxRecordBytes } : {}),
     trackOrigins: (options.transforms?.length ?? 0) > 0,

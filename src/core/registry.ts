@@ -83,4 +83,6 @@ export function validateFormat(f: unknown): asserts f is AnyFormat {
     bad(`${String(o.name)}: serializer must be a function`);
   if (o.framer !== undefined && typeof o.framer !== 'function')
     bad(`${String(o.name)}: framer must be a function`);
+  if (o.canonical !== undefined && typeof o.canonical !== 'function')
+    bad(`${String(o.name)}: canonical must be a function`);
 }

@@ -22,7 +22,7 @@ import { type FileHandle, open } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import type { ResourceLimits } from 'node:worker_threads';
 import { whenAborted } from '../parallel/internal.js';
-import { type ChunkEvent, Chunker } from '../parallel/threads/chunker.js';
+import { type ChunkEvent, Chunker, countLF } from '../parallel/threads/chunker.js';
 import type { TransformModule } from '../parallel/threads/modules.js';
 import { WorkerPool } from '../parallel/threads/pool.js';
 import type { Job, JobResult, Replay } from '../parallel/threads/protocol.js';
@@ -78,6 +78,8 @@ export interface ThreadedRunOptions {
   sinks: readonly Sink<unknown>[];
   deadLetter: Sink<Rejection> | undefined;
   failFast: boolean;
+  /** The verbatim fast path applies (see verbatim.ts): workers copy canonical records through. */
+  verbatim: boolean;
   ordered: boolean;
   concurrency: number;
   maxRecordBytes: number | undefined;
@@ -146,6 +148,7 @@ export async function runThreaded(o: ThreadedRunOptions): Promise<void> {
       transforms: [...o.transforms],
       maxRecordBytes: o.maxRecordBytes,
       failFast: o.failFast,
+      verbatim: o.verbatim,
       outputBytes: 2 * o.chunkBytes + 128 * 1024,
     },
     profile: o.profile,
@@ -564,7 +567,7 @@ function preamble(
             bytes,
             startLine: line,
             startOffset: offset,
-            lines: countLFs(bytes),
+            lines: countLF(bytes, 0, bytes.length),
             inputBytes: bytes.length,
           },
         };
@@ -602,12 +605,6 @@ function rejectionError(r: Rejection): SluiceError {
     stage: r.stage,
     position: { source: r.source, line: r.line, offset: r.offset },
   });
-}
-
-function countLFs(buf: Uint8Array): number {
-  let n = 0;
-  for (let i = buf.indexOf(0x0a); i !== -1; i = buf.indexOf(0x0a, i + 1)) n++;
-  return n;
 }
 
 function round(ms: number): number {

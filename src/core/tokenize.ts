@@ -7,6 +7,7 @@
 import type { Batch, Position, RecordBatch, Rejection, Tokenizer } from './contracts.js';
 import { ERROR_CODES, isSluiceError } from './errors.js';
 import { truncateText } from './frame-decoder.js';
+import { type CanonicalCheck, VerbatimRecord } from './verbatim.js';
 
 export function emptyBatch<T>(source: string): Batch<T> {
   return { source, items: [], rejects: [], records: 0, skipped: 0, bytes: 0 };
@@ -16,11 +17,16 @@ export function emptyBatch<T>(source: string): Batch<T> {
  * Tokenizes one record batch. Framing rejections are carried over in order, their
  * `at` re-expressed in items; each counts as a record. With `trackOrigins`, the batch
  * also records each item's line and offset (`Batch.lines`/`offsets`).
+ *
+ * With `canonical` (the verbatim fast path, see `verbatim.ts`; only for runs that
+ * qualify), a record it accepts is not tokenized: its item is a {@link VerbatimRecord}
+ * holding its text, counted as a record that gave one token.
  */
 export function tokenizeBatch<T>(
   tokenizer: Tokenizer<T>,
   input: RecordBatch,
   trackOrigins = false,
+  canonical?: CanonicalCheck,
 ): Batch<T> {
   const out = emptyBatch<T>(input.source);
   out.bytes = input.bytes;
@@ -46,6 +52,15 @@ export function tokenizeBatch<T>(
     at.line = lines[r]!;
     at.offset = offsets[r]!;
     const before = items.length;
+    if (canonical?.(record)) {
+      (items as unknown[]).push(new VerbatimRecord(record));
+      out.records++;
+      if (itemLines) {
+        itemLines.push(at.line);
+        itemOffsets!.push(at.offset);
+      }
+      continue;
+    }
     try {
       tokenizer.tokenize(record, at, items);
     } catch (e) {

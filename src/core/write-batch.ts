@@ -8,6 +8,7 @@ import type { Batch, Rejection, Serializer, TransformFn } from './contracts.js';
 import { isSluiceError } from './errors.js';
 import { truncateText } from './frame-decoder.js';
 import type { RunStats } from './stats.js';
+import { VerbatimRecord } from './verbatim.js';
 
 /** The item counters a stage updates (`RunStats.items`). */
 export type ItemCounts = RunStats['items'];
@@ -25,6 +26,8 @@ export async function applyTransforms(
   const rejects: Rejection[] = [];
   let nextReject = 0;
   const ctx = { signal };
+  // The common case, one transform: the same steps without the per-item arrays.
+  const only = transforms.length === 1 ? transforms[0] : undefined;
   counts.tokenized += batch.items.length;
   for (let i = 0; i < batch.items.length; i++) {
     // Keep earlier-stage rejections positioned among the items that survive.
@@ -33,19 +36,33 @@ export async function applyTransforms(
     }
     const line = batch.lines?.[i] ?? 0;
     const offset = batch.offsets?.[i] ?? 0;
-    let values: unknown[] = [batch.items[i]];
+    let values: unknown[];
     try {
-      for (const t of transforms) {
-        const next: unknown[] = [];
-        for (const v of values) {
-          let r = t(v, ctx);
-          if (r instanceof Promise) r = await r;
-          if (r === undefined || r === null) continue;
-          if (Array.isArray(r)) for (const x of r) next.push(x);
-          else next.push(r);
+      if (only !== undefined) {
+        let r = only(batch.items[i], ctx);
+        if (r instanceof Promise) r = await r;
+        if (r !== undefined && r !== null && !Array.isArray(r)) {
+          out.push(r);
+          lines.push(line);
+          offsets.push(offset);
+          continue;
         }
-        values = next;
-        if (values.length === 0) break;
+        values = [];
+        if (r !== undefined && r !== null) for (const x of r) values.push(x);
+      } else {
+        values = [batch.items[i]];
+        for (const t of transforms) {
+          const next: unknown[] = [];
+          for (const v of values) {
+            let r = t(v, ctx);
+            if (r instanceof Promise) r = await r;
+            if (r === undefined || r === null) continue;
+            if (Array.isArray(r)) for (const x of r) next.push(x);
+            else next.push(r);
+          }
+          values = next;
+          if (values.length === 0) break;
+        }
       }
     } catch (e) {
       counts.rejected++;
@@ -144,35 +161,42 @@ export function writeBatch(
     for (let i = 0; i < items.length; i++) {
       const item = items[i];
       let line: string;
-      try {
-        if (!state.headerDone) {
-          const h = serializer.header?.(item);
-          state.headerDone = true;
-          state.first = item;
-          if (h !== undefined) header = `${h}\n`;
+      if (item instanceof VerbatimRecord) {
+        // The record is what the serializer would write for its token (verbatim.ts);
+        // such items exist only when the serializer has no header to write first.
+        state.headerDone = true;
+        line = item.text;
+      } else {
+        try {
+          if (!state.headerDone) {
+            const h = serializer.header?.(item);
+            state.headerDone = true;
+            state.first = item;
+            if (h !== undefined) header = `${h}\n`;
+          }
+          line = serializer.serialize(item);
+        } catch (e) {
+          const r: Rejection = {
+            code: isSluiceError(e) ? e.code : 'SLUICE_E_SERIALIZE',
+            stage: 'serialize',
+            message: e instanceof Error ? e.message : String(e),
+            source: batch.source,
+            line: batch.lines?.[i] ?? 0,
+            offset: batch.offsets?.[i] ?? 0,
+            at: i,
+          };
+          const p = preview(item);
+          if (p !== undefined) r.record = p;
+          rejects.push(r);
+          written--;
+          if (failFast) {
+            failure = r;
+            items = items.slice(0, i);
+            written = i;
+            break;
+          }
+          continue;
         }
-        line = serializer.serialize(item);
-      } catch (e) {
-        const r: Rejection = {
-          code: isSluiceError(e) ? e.code : 'SLUICE_E_SERIALIZE',
-          stage: 'serialize',
-          message: e instanceof Error ? e.message : String(e),
-          source: batch.source,
-          line: batch.lines?.[i] ?? 0,
-          offset: batch.offsets?.[i] ?? 0,
-          at: i,
-        };
-        const p = preview(item);
-        if (p !== undefined) r.record = p;
-        rejects.push(r);
-        written--;
-        if (failFast) {
-          failure = r;
-          items = items.slice(0, i);
-          written = i;
-          break;
-        }
-        continue;
       }
       text += `${line}\n`;
       if (flush !== undefined && text.length >= flush.every) {

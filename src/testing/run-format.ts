@@ -2,10 +2,9 @@
  * Runs a format synchronously over bytes, exactly as the engine does (same decoder,
  * same tokenize step), without streams: the basis of every format test and law.
  */
-import type { Format, Rejection } from '../core/contracts.js';
-import { FrameDecoder } from '../core/frame-decoder.js';
+import { createBatchTokenizer } from '../core/batch-tokenizer.js';
+import type { Batch, Format, Rejection } from '../core/contracts.js';
 import { resolveOptions } from '../core/options.js';
-import { flushTokenizer, tokenizeBatch } from '../core/tokenize.js';
 
 export interface FormatRun<T> {
   items: T[];
@@ -27,28 +26,23 @@ export function runFormat<T, O extends object>(
   chunks: Iterable<Uint8Array | string>,
   run: RunFormatOptions = {},
 ): FormatRun<T> {
-  const source = run.source ?? 'test';
-  const options = resolveOptions(format.options, run.options, `${format.name}.`);
-  const decoder = new FrameDecoder({
-    source,
-    maxRecordBytes: run.maxRecordBytes,
-    ...(format.framer ? { framer: format.framer(options) } : {}),
+  const tokens = createBatchTokenizer(format, {
+    source: run.source ?? 'test',
+    ...(run.options ? { options: run.options } : {}),
+    ...(run.maxRecordBytes !== undefined ? { maxRecordBytes: run.maxRecordBytes } : {}),
   });
-  const tokenizer = format.tokenizer(options);
   const result: FormatRun<T> = { items: [], rejects: [], records: 0, skipped: 0 };
-  const add = (b: ReturnType<typeof tokenizeBatch<T>>): void => {
+  const add = (b: Batch<T>): void => {
     for (const r of b.rejects) result.rejects.push({ ...r, at: r.at + result.items.length });
     for (const item of b.items) result.items.push(item);
     result.records += b.records;
     result.skipped += b.skipped;
   };
   for (const chunk of chunks) {
-    const batch = decoder.push(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk);
-    if (batch) add(tokenizeBatch(tokenizer, batch));
+    const batch = tokens.push(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk);
+    if (batch) add(batch);
   }
-  const last = decoder.end();
-  if (last) add(tokenizeBatch(tokenizer, last));
-  add(flushTokenizer(tokenizer, source, { source, line: 0, offset: 0 }));
+  for (const batch of tokens.end()) add(batch);
   return result;
 }
 

@@ -220,6 +220,41 @@ describe('the round-trip law', () => {
     );
   });
 
+  it('passes a canonical check that keeps its promise', async () => {
+    // Every line the serializer would write as itself: non-empty, no TAB, CR or LF.
+    const format = linesFormat({ canonical: () => (record) => record !== '' && !/[\t\r]/.test(record) });
+    expect((await check(format, 'round-trip')).status).toBe('passed');
+  });
+
+  it('fails a canonical check that calls a rejected record canonical, naming it', async () => {
+    const format = linesFormat({ canonical: () => (record) => record !== '' && !record.includes('\r') });
+    // Edits insert TABs (one of the hostile pieces) now and then: enough cases to meet one.
+    const r = failure(await check(format, 'round-trip', { runs: 400, seed: 42 }));
+    expect(r.reason).toMatch(
+      /^canonical records round-trip verbatim: canonical\(".*\\t.*"\) is true, but the tokenizer rejects it with SluiceError \[SLUICE_E_PARSE\]: no TABs$/,
+    );
+  });
+
+  it('fails a canonical check that calls a record canonical which is written differently', async () => {
+    // The serializer writes a token without its surrounding spaces, which the check ignores.
+    const format = linesFormat({
+      serializer: () => ({ serialize: (line: string) => line.trim() || line }),
+      canonical: () => (record) => record !== '' && !/[\t\r]/.test(record),
+    });
+    const r = failure(
+      await check(format, 'round-trip', { arbitrary: fc.constantFrom('a', 'b'), runs: 400, seed: 42 }),
+    );
+    expect(r.reason).toMatch(
+      /^canonical records round-trip verbatim: canonical\(".*"\) is true, but its token ".*" is written as ".*"$/,
+    );
+  });
+
+  it('fails a canonical check that says true for a record giving no token', async () => {
+    const format = linesFormat({ canonical: () => (record) => !/[\t\r]/.test(record) });
+    const r = failure(await check(format, 'round-trip', { runs: 400, seed: 42 }));
+    expect(r.reason).toMatch(/canonical\(""\) is true, but the tokenizer gives 0 tokens, not 1$/);
+  });
+
   it('is skipped, saying why, for a format without a serializer', async () => {
     const r = await check(linesFormat({ serializer: undefined }), 'round-trip');
     expect(r).toEqual({ law: 'round-trip', title: 'round trip', status: 'skipped', reason: 'no serializer' });

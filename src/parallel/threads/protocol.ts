@@ -20,6 +20,11 @@ export interface WorkerInit {
   maxRecordBytes: number | undefined;
   /** `fail`: a rejection ends the batch (items after it are not serialized). */
   failFast: boolean;
+  /**
+   * The run qualifies for the verbatim fast path (decided once, on the main thread, by
+   * `verbatimApplies`): records the input format proves canonical are copied through.
+   */
+  verbatim: boolean;
   /** Write a CPU profile of this worker to this path when told to stop. */
   profile: string | undefined;
   /** Size of the output buffers a worker allocates, so that they can be reused for any chunk. */

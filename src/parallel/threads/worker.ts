@@ -26,6 +26,7 @@ import { FrameDecoder } from '../../core/frame-decoder.js';
 import { resolveOptions } from '../../core/options.js';
 import type { AnyFormat } from '../../core/registry.js';
 import { flushTokenizer, tokenizeBatch } from '../../core/tokenize.js';
+import { type CanonicalCheck, canonicalCheck } from '../../core/verbatim.js';
 import { applyTransforms, type HeaderState, hasItemsToWrite, writeBatch } from '../../core/write-batch.js';
 import { importTransform } from './modules.js';
 import type { CpuProfiler } from './profile.js';
@@ -71,6 +72,7 @@ async function main(): Promise<void> {
       () => from.tokenizer(fromOptions),
       serializer,
       transforms,
+      init.verbatim ? canonicalCheck(from, fromOptions) : undefined,
     );
     port.on('message', (msg: ToWorker) => {
       switch (msg.type) {
@@ -149,6 +151,8 @@ class Converter {
     private readonly newTokenizer: () => Tokenizer<unknown>,
     private readonly serializer: Serializer<unknown>,
     private readonly transforms: readonly TransformFn[],
+    /** The verbatim fast path's check, when the run qualifies. */
+    private readonly verbatim: CanonicalCheck | undefined,
   ) {
     this.primed = serializer.header === undefined;
   }
@@ -229,7 +233,7 @@ class Converter {
         end.line = records.lines[n - 1]!;
         end.offset = records.offsets[n - 1]!;
       }
-      const tokens = tokenizeBatch(tokenizer, records, track);
+      const tokens = tokenizeBatch(tokenizer, records, track, this.verbatim);
       lap('tokenize');
       await step(tokens);
     };
