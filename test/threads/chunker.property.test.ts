@@ -41,7 +41,19 @@ const bytesArb = fc
     return new Uint8Array(Buffer.concat(parts));
   });
 
-/** A framer whose scanner also offers the optional `lastEnd` (here in terms of `scan`). */
+/** The same framer with a scanner that only has `scan` (the chunker then lists every end). */
+function withoutLastEnd(framer: Framer): Framer {
+  return {
+    name: `${framer.name}-lastEnd`,
+    multiline: framer.multiline,
+    scanner() {
+      const s = framer.scanner();
+      return { scan: (buf, from, ends) => s.scan(buf, from, ends), pendingError: () => s.pendingError?.() };
+    },
+  };
+}
+
+/** A framer whose scanner's `lastEnd` is written in terms of `scan`. */
 function withLastEnd(framer: Framer): Framer {
   return {
     name: `${framer.name}+lastEnd`,
@@ -59,7 +71,13 @@ function withLastEnd(framer: Framer): Framer {
   };
 }
 
-const FRAMERS: Framer[] = [newlineFramer, quotedFramer('"', ','), withLastEnd(quotedFramer('"', ','))];
+const FRAMERS: Framer[] = [
+  newlineFramer,
+  // Its own lastEnd (the fast path), scan only, and a lastEnd made of scan.
+  quotedFramer('"', ','),
+  withoutLastEnd(quotedFramer('"', ',')),
+  withLastEnd(quotedFramer('"', ',')),
+];
 
 interface Seen {
   records: [string, number, number][];
