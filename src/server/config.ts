@@ -96,7 +96,7 @@ export const DEFAULTS = {
     maxQueuedEvents: 200_000,
     shutdownTimeoutMs: 30_000,
   },
-  groupCommit: { maxEvents: 10_000, maxDelayMs: 0, maxInFlight: 2 },
+  groupCommit: { maxEvents: 10_000, maxDelayMs: 0, maxInFlight: 1 },
   idempotency: { maxEntries: 10_000, ttlMs: 24 * 60 * 60 * 1000 },
   fanout: { bufferEvents: 10_000, maxSubscriberBufferBytes: 4 * 1024 * 1024, heartbeatMs: 15_000 },
   authorizer: { timeoutMs: 1_000, cacheTtlMs: 30_000, cacheSize: 10_000 },
