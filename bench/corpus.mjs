@@ -10,6 +10,8 @@
 //                      output of csv -> ndjson, byte for byte)
 //   provider.segments  the same rows in the compact provider format: uid TAB items TAB ts
 //   quoted.csv         user_id,note,timestamp with quoted commas, "" and embedded newlines
+//                      (and, hashed only: users.csv with segments reshaped to [{id, remove}],
+//                      the expected output of examples/transforms/reshape-segments.mjs)
 //   manifest.json      written last: row count, file sizes and the SHA-256 of the output
 //                      each converting job must produce (the check in run.mjs uses them)
 import { createHash } from 'node:crypto';
@@ -29,7 +31,7 @@ import { fileURLToPath } from 'node:url';
 
 export const CORPUS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'corpus');
 // Bump when the generator's output changes, so old corpora are regenerated.
-const GENERATOR_VERSION = 1;
+const GENERATOR_VERSION = 2;
 const SEED = 0x5eed1;
 const FILES = ['users.csv', 'users.ndjson', 'provider.segments', 'quoted.csv'];
 
@@ -141,6 +143,7 @@ export function generate(rows, dir = CORPUS_DIR) {
   const quoted = new Out(join(dir, 'quoted.csv'));
   const segEvents = new Expected();
   const quotedRows = new Expected();
+  const reshaped = new Expected();
   csv.write('user_id,segments,timestamp\n');
   quoted.write('user_id,note,timestamp\n');
   for (let i = 0; i < rows; i++) {
@@ -148,6 +151,14 @@ export function generate(rows, dir = CORPUS_DIR) {
     const segments = items.map((it) => (it.remove ? '-' : '') + it.seg).join(';');
     csv.write(`${uid},${segments},${ts}\n`);
     nd.write(`${JSON.stringify({ user_id: uid, segments, timestamp: String(ts) })}\n`);
+    // users.csv through examples/transforms/reshape-segments.mjs, from the row's data.
+    reshaped.line(
+      JSON.stringify({
+        user_id: uid,
+        segments: items.map((it) => ({ id: it.seg, remove: it.remove })),
+        timestamp: String(ts),
+      }),
+    );
     const provItems = items.map(
       (it) => (it.remove ? '-' : '') + it.seg + (it.ttl === undefined ? '' : `:${it.ttl}`),
     );
@@ -177,6 +188,7 @@ export function generate(rows, dir = CORPUS_DIR) {
       usersNdjson: { lines: rows, sha256: files['users.ndjson'].sha256 },
       segmentsNdjson: segEvents.done(),
       quotedNdjson: quotedRows.done(),
+      reshapedNdjson: reshaped.done(),
     },
   };
   writeFileSync(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
@@ -184,7 +196,7 @@ export function generate(rows, dir = CORPUS_DIR) {
 }
 
 /** The manifest of a complete corpus of `rows` rows, or undefined if it must be (re)made. */
-function current(rows, dir) {
+export function current(rows, dir = CORPUS_DIR) {
   const path = join(dir, 'manifest.json');
   if (!existsSync(path)) return undefined;
   const m = JSON.parse(readFileSync(path, 'utf8'));

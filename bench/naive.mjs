@@ -5,6 +5,7 @@
 //   node bench/naive.mjs csv    users.csv    > out.ndjson
 //   node bench/naive.mjs ndjson users.ndjson > out.ndjson
 //   node bench/naive.mjs csv users.csv --batch 1000   # the same, one write per 1000 lines
+//   node bench/naive.mjs csv users.csv --reshape      # segments as [{id, remove}] (see below)
 //
 // CSV is split on commas after the header: correct only for CSV without quotes, which
 // is what users.csv is (and what such hand-written code usually assumes).
@@ -12,17 +13,35 @@
 // --batch exists because, as written, the pipeline's cost is mostly one synchronous
 // write(2) per line (stdout to a file is synchronous in Node). With that one fix it
 // shows how much of sluice's lead is batching output rather than anything else.
+//
+// --reshape applies examples/transforms/reshape-segments.mjs to each CSV row before
+// JSON.stringify: the same function sluice is given with --transform, called the way a
+// user's through2 step would call it.
 import { createReadStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import split2 from 'split2';
 import through2 from 'through2';
 
-const [format, file, flag, n] = process.argv.slice(2);
-const batch = flag === '--batch' ? Number(n) : 1;
-if (!['csv', 'ndjson'].includes(format) || !file || !(Number.isInteger(batch) && batch >= 1)) {
-  console.error('usage: node bench/naive.mjs csv|ndjson <file> [--batch <lines per write>]');
+const [format, file, ...flags] = process.argv.slice(2);
+const b = flags.indexOf('--batch');
+const batch = b < 0 ? 1 : Number(flags[b + 1]);
+const reshape = flags.includes('--reshape');
+const known = flags.every((f, i) => f === '--reshape' || f === '--batch' || flags[i - 1] === '--batch');
+if (
+  !['csv', 'ndjson'].includes(format) ||
+  !file ||
+  !known ||
+  !(Number.isInteger(batch) && batch >= 1) ||
+  (reshape && format !== 'csv')
+) {
+  console.error(
+    'usage: node bench/naive.mjs csv|ndjson <file> [--batch <lines per write>] [--reshape (csv only)]',
+  );
   process.exit(64);
 }
+const reshapeSegments = reshape
+  ? (await import('../examples/transforms/reshape-segments.mjs')).default
+  : undefined;
 
 let keys; // the CSV header row
 const toJson = {
@@ -34,7 +53,7 @@ const toJson = {
     }
     const row = {};
     for (let i = 0; i < keys.length; i++) row[keys[i]] = fields[i];
-    return JSON.stringify(row);
+    return JSON.stringify(reshapeSegments ? reshapeSegments(row) : row);
   },
   ndjson: (line) => JSON.stringify(JSON.parse(line)),
 }[format];

@@ -3,9 +3,11 @@
 // every output checked, then bench/RESULTS.md. A job whose output is wrong fails the
 // run (exit 1): a fast wrong answer is not a result.
 //
-//   npm run bench [-- --rows N] [--rounds R] [--quick] [--only id,id,...]
+//   npm run bench [-- --rows N] [--rounds R] [--quick] [--only id,id,...] [--corpus DIR]
 //
 // It builds nothing: run `npm run build` first (it checks that dist/ is there).
+// Blocks other scripts keep in RESULTS.md (`<!-- serve:begin -->` … `<!-- serve:end -->`,
+// `<!-- memory:begin -->` …) are copied verbatim to the end of the new report.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
@@ -25,7 +27,8 @@ import os from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { CORPUS_DIR, ensureCorpus } from './corpus.mjs';
+import { CORPUS_DIR as DEFAULT_CORPUS, ensureCorpus } from './corpus.mjs';
+import { keptBlocks } from './report-blocks.mjs';
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const ROOT = dirname(BENCH);
@@ -51,8 +54,12 @@ const quick = argv.includes('--quick');
 const rows = Number(flag('--rows') ?? (quick ? 200_000 : 2_000_000));
 const rounds = Number(flag('--rounds') ?? (quick ? 2 : 3));
 const only = flag('--only')?.split(',');
+// Another corpus directory: a quick run there leaves the 2M-row corpus in bench/corpus alone.
+const CORPUS_DIR = flag('--corpus') ?? DEFAULT_CORPUS;
 if (!Number.isInteger(rows) || rows < 1 || !Number.isInteger(rounds) || rounds < 1) {
-  console.error('usage: npm run bench -- [--rows N] [--rounds R] [--quick] [--only id,id,...]');
+  console.error(
+    'usage: npm run bench -- [--rows N] [--rounds R] [--quick] [--only id,id,...] [--corpus DIR]',
+  );
   process.exit(64);
 }
 if (!existsSync(join(DIST, 'src/cli/main.js'))) {
@@ -74,7 +81,7 @@ const tools = {
 };
 
 // ---------------------------------------------------------------- corpus and jobs
-const manifest = ensureCorpus(rows);
+const manifest = ensureCorpus(rows, { dir: CORPUS_DIR });
 const corpus = (f) => rel(join(CORPUS_DIR, f));
 const git = (...args) => spawnSync('git', args, { cwd: ROOT, encoding: 'utf8' }).stdout?.trim();
 const code = {
@@ -83,11 +90,18 @@ const code = {
   built: newestMtime(DIST),
 };
 const sluice = (...args) => ['node', rel(CLI), ...args];
+const RESHAPE = 'examples/transforms/reshape-segments.mjs';
+// The same reshaping as a Miller `put` (empty pieces dropped, a leading - is a removal).
+const MLR_RESHAPE =
+  '$segments = apply(select(splitax($segments, ";"), func(s) { return s != "" }), ' +
+  'func(s) { return substr1(s, 1, 1) == "-" ? {"id": substr1(s, 2, strlen(s)), "remove": true} : {"id": s, "remove": false} })';
 
 // expect: what the output must be. 'users' = users.ndjson byte for byte (the generator's
 // ground truth, which the naive pipeline must match too); 'users-multiset' = the same
 // lines in any order; 'segments' / 'quoted' = the generator's digest of the expected
-// output; 'mlr' = the same records once parsed; 'input' = a copy of the input.
+// output; 'mlr' = the same records once parsed; 'input' = a copy of the input;
+// 'reshaped' = the generator's digest of users.csv with segments as [{id, remove}];
+// 'mlr-reshaped' = the same once Miller's numbers are written as strings.
 const allJobs = [
   // Process start-up alone: every other job pays it once, which matters at small --rows.
   { id: 'node -e 0', argv: ['node', '-e', '0'], expect: 'empty' },
@@ -127,6 +141,50 @@ const allJobs = [
     input: 'users.csv',
     argv: ['mlr', '--icsv', '--ojsonl', 'cat', corpus('users.csv')],
     expect: 'mlr',
+  },
+  // csv -> ndjson with segments reshaped to [{id, remove}] (issue 4): the naive pipeline
+  // calling the transform module, the hand-written loop, sluice with the module.
+  {
+    id: 'naive csv reshape',
+    input: 'users.csv',
+    argv: ['node', 'bench/naive.mjs', 'csv', corpus('users.csv'), '--reshape'],
+    expect: 'reshaped',
+    base: 'naive csv reshape',
+  },
+  {
+    id: 'naive csv reshape --batch 1000',
+    input: 'users.csv',
+    argv: ['node', 'bench/naive.mjs', 'csv', corpus('users.csv'), '--reshape', '--batch', '1000'],
+    expect: 'reshaped',
+    base: 'naive csv reshape',
+  },
+  {
+    id: 'handwritten reshape',
+    input: 'users.csv',
+    argv: ['node', 'bench/handwritten.mjs', corpus('users.csv')],
+    expect: 'reshaped',
+    base: 'naive csv reshape',
+  },
+  {
+    id: 'sluice csv reshape',
+    input: 'users.csv',
+    argv: sluice('-f', 'csv', '-t', 'ndjson', '--transform', RESHAPE, corpus('users.csv')),
+    expect: 'reshaped',
+    base: 'naive csv reshape',
+  },
+  {
+    id: 'sluice csv reshape --threads 2',
+    input: 'users.csv',
+    argv: sluice('-f', 'csv', '-t', 'ndjson', '--threads', '2', '--transform', RESHAPE, corpus('users.csv')),
+    expect: 'reshaped',
+    base: 'naive csv reshape',
+  },
+  tools.mlr && {
+    id: 'mlr csv reshape',
+    input: 'users.csv',
+    argv: ['mlr', '--icsv', '--ojsonl', 'put', MLR_RESHAPE, corpus('users.csv')],
+    expect: 'mlr-reshaped',
+    base: 'naive csv reshape',
   },
   {
     id: 'naive ndjson',
@@ -226,6 +284,9 @@ function runOnce(job) {
 for (const f of Object.keys(manifest.files))
   spawnSync('cat', [join(CORPUS_DIR, f)], { stdio: ['ignore', 'ignore', 'inherit'] });
 
+// Other scripts' sections of RESULTS.md (serve, memory): kept verbatim in every report written.
+const kept = keptBlocks(existsSync(RESULTS) ? readFileSync(RESULTS, 'utf8') : '');
+
 const started = new Date();
 for (let r = 0; r < rounds; r++) {
   // Rotate the order every round so no job always runs right after the same neighbour.
@@ -240,7 +301,8 @@ for (let r = 0; r < rounds; r++) {
       const when = new Date().toISOString();
       writeFileSync(
         RESULTS,
-        `# sluice benchmark results\n\n> **FAILED** (${when}): ${e.message.trim().replaceAll('\n', '\n> ')}\n`,
+        `# sluice benchmark results\n\n> **FAILED** (${when}): ${e.message.trim().replaceAll('\n', '\n> ')}\n` +
+          kept,
       );
       console.error(`bench: FAILED: ${e.message}`);
       process.exit(1);
@@ -329,7 +391,41 @@ async function check(job) {
     }
     case 'mlr':
       return sameRecordsAsUsers(job.out);
+    case 'reshaped':
+    case 'mlr-reshaped': {
+      const want = ex.reshapedNdjson;
+      const got = job.expect === 'reshaped' ? { sha: job.sha } : await numbersAsStrings(job.out);
+      if (got.sha === want.sha256) return undefined;
+      let n = 0;
+      for await (const _ of lines(job.out)) n++;
+      return `${job.expect === 'reshaped' ? '' : 'with numbers as strings, '}sha256 ${got.sha.slice(0, 12)}, expected ${want.sha256.slice(0, 12)} (${n} lines, expected ${want.lines})`;
+    }
   }
+}
+/**
+ * Miller types `timestamp` as a number and spaces its JSON: each record parsed, every
+ * number written back as the string it came from, as JSON.stringify writes it, hashed.
+ */
+async function numbersAsStrings(path) {
+  const h = createHash('sha256');
+  const strings = (v) =>
+    typeof v === 'number'
+      ? String(v)
+      : Array.isArray(v)
+        ? v.map(strings)
+        : v !== null && typeof v === 'object'
+          ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, strings(x)]))
+          : v;
+  let buf = '';
+  for await (const line of lines(path)) {
+    buf += `${JSON.stringify(strings(JSON.parse(line)))}\n`;
+    if (buf.length > 1 << 16) {
+      h.update(buf);
+      buf = '';
+    }
+  }
+  h.update(buf);
+  return { sha: h.digest('hex') };
 }
 let failures = 0;
 for (const job of jobs) {
@@ -355,8 +451,56 @@ for (const j of jobs) {
 }
 const byId = new Map(jobs.map((j) => [j.id, j]));
 const naiveFor = { 'users.csv': 'naive csv', 'users.ndjson': 'naive ndjson' };
+/** The naive job a job is compared with: its own `base` (the reshape jobs), or the one for its input. */
+const naiveOf = (j) => byId.get(j.base ?? naiveFor[j.input]);
 const ratio = (j, base) => (base ? `${(j.median / base.median).toFixed(2)}×` : '—');
 const mb = (bytes) => (bytes / 1e6).toFixed(1);
+
+/**
+ * Issue 4's bars for csv → ndjson with the reshaping: sluice at most 0.37× the naive
+ * pipeline's wall time and at most 1.15× the hand-written loop's. CPU ratios beside them,
+ * as wall times on a busy machine are noisy.
+ */
+function reshapeBars() {
+  const naive = byId.get('naive csv reshape');
+  const hand = byId.get('handwritten reshape');
+  const rows = jobs.filter((j) => j.base === 'naive csv reshape');
+  if (rows.length === 0) return [];
+  const x = (a, b, key) => (a?.[key] !== undefined && b?.[key] !== undefined ? a[key] / b[key] : undefined);
+  const f = (v) => (v === undefined ? '—' : `${v.toFixed(2)}×`);
+  return [
+    '## Bars: csv → ndjson with segments reshaped (issue 4)',
+    '',
+    'sluice with `--transform examples/transforms/reshape-segments.mjs` must take at most **0.37×** the wall time',
+    'of the naive pipeline doing the same reshaping (`naive csv reshape`) and at most **1.15×** that of the',
+    'hand-written single-thread loop (`handwritten reshape`, `bench/handwritten.mjs`). Medians; CPU is user + sys.',
+    '',
+    '| job | median s | CPU s | vs naive (wall) | vs handwritten (wall) | vs naive (CPU) | vs handwritten (CPU) | bars |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    ...rows.map((j) => {
+      const wn = x(j, naive, 'median');
+      const wh = x(j, hand, 'median');
+      const bars =
+        !j.id.startsWith('sluice') || wn === undefined || wh === undefined
+          ? ''
+          : wn <= 0.37 && wh <= 1.15
+            ? 'met'
+            : `**not met** (${[wn > 0.37 && 'vs naive', wh > 1.15 && 'vs handwritten'].filter(Boolean).join(', ')})`;
+      const cells = [
+        j.id,
+        j.median.toFixed(2),
+        j.cpu === undefined ? '—' : j.cpu.toFixed(2),
+        f(wn),
+        f(wh),
+        f(x(j, naive, 'cpu')),
+        f(x(j, hand, 'cpu')),
+        j.problem ? '**output FAILED**' : bars,
+      ];
+      return `| ${cells.join(' | ')} |`;
+    }),
+    '',
+  ];
+}
 
 const cpu = os.cpus();
 const loads = jobs.flatMap((j) => j.runs.map((r) => r.load));
@@ -370,6 +514,8 @@ const expectText = {
   segments: `the generator's ${ex.segmentsNdjson.lines} expected events, byte for byte`,
   quoted: `the generator's ${ex.quotedNdjson.lines} expected rows, byte for byte`,
   mlr: 'the same records in the same order as users.ndjson, values compared as strings',
+  reshaped: `the generator's ${ex.reshapedNdjson.lines} reshaped rows, byte for byte`,
+  'mlr-reshaped': `the generator's ${ex.reshapedNdjson.lines} reshaped rows, byte for byte once Miller's numbers are written as strings and its JSON without spaces`,
 };
 const md = [];
 md.push(
@@ -387,9 +533,11 @@ md.push(
   '  above wall time when a program uses both cores) come from GNU `time`. MB/s is input bytes (10^6) over',
   '  the median wall time.',
   "- **Checked:** after the last round, every output against the generator's ground truth (see Checks).",
-  '- **Not measured:** cold reads from disk, stdin or pipes as input or output, gzip, user transforms,',
-  '  `--on-error` paths, `--concurrency` and `--threads` other than their defaults (so no worker threads),',
-  `  other machines. ${rounds} rounds per job is few: see the min–max spread before reading a difference.`,
+  '- **Not measured:** cold reads from disk, stdin or pipes as input or output, gzip, user transforms other',
+  '  than the reshaping (`examples/transforms/reshape-segments.mjs`), `--on-error` paths, `--concurrency`',
+  '  other than its default, `--threads` other than 0 except in the `--threads 2` reshape job, peak memory',
+  "  against input size (that is `bench/memory.mjs`'s section), other machines.",
+  `  ${rounds} rounds per job is few: see the min–max spread before reading a difference.`,
   skipped.length ? `- **Skipped on this machine:** ${skipped.join(', ')}.` : '',
   '',
   '## Machine',
@@ -424,7 +572,8 @@ md.push(
   '## Results',
   '',
   `Median of ${rounds} rounds. "vs naive": wall time over the naive split2 + through2 pipeline on the same input`,
-  '(below 1× is faster). "vs cat": wall time over `cat` of the same input.',
+  'doing the same work (for the reshape jobs, `naive csv reshape`; below 1× is faster). "vs cat": wall time',
+  'over `cat` of the same input.',
   '',
   '| job | input | median s | min–max s | MB/s | CPU s | peak RSS MiB | vs naive | vs cat | output |',
   '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
@@ -437,13 +586,14 @@ md.push(
       j.input ? (manifest.files[j.input].size / 1e6 / j.median).toFixed(0) : '—',
       j.cpu === undefined ? '—' : j.cpu.toFixed(2),
       j.rss === undefined ? '—' : j.rss.toFixed(0),
-      ratio(j, byId.get(naiveFor[j.input])),
+      ratio(j, naiveOf(j)),
       ratio(j, byId.get(`cat ${j.input}`)),
       j.problem ? '**FAILED**' : 'ok',
     ];
     return `| ${cells.join(' | ')} |`;
   }),
   '',
+  ...reshapeBars(),
   '## Checks',
   '',
   ...jobs.map(
@@ -463,7 +613,7 @@ md.push(
   '_(not yet written for this run)_',
   '',
 );
-writeFileSync(RESULTS, md.join('\n').replace(/\n{3,}/g, '\n\n'));
+writeFileSync(RESULTS, md.join('\n').replace(/\n{3,}/g, '\n\n') + kept);
 console.error(`bench: wrote ${rel(RESULTS)}`);
 if (failures) {
   console.error(`bench: FAILED: ${failures} job(s) produced wrong output`);

@@ -438,6 +438,9 @@ function timeTransform(stream: Transform, timings: StageTimings): void {
   };
 }
 
+/** Characters of output text handed to the sinks at a time (see BatchWriter.write). */
+const TEXT_PIECE = 64 * 1024;
+
 /** The sequential tail of the pipeline: policy, ledger, serialization, sinks. */
 class BatchWriter {
   private readonly header: HeaderState = { headerDone: false };
@@ -488,14 +491,26 @@ class BatchWriter {
     if (this.countTokens) stats.items.tokenized += batch.items.length;
     const t0 = timings ? performance.now() : 0;
     const serializer = this.serializer && this.sinks.some((s) => s.bytes) ? this.serializer : undefined;
-    const w = writeBatch(batch, serializer, this.header, this.failFast);
-    const text = w.header === undefined ? w.text : w.header + w.text;
+    // The text in pieces of about 64 Ki characters, each written on its own: a whole
+    // batch's text can pass 128 Ki characters (a batch of reshaped CSV rows is ~200 Ki),
+    // and V8 gives such strings pages of their own (large-object space: mmap and munmap
+    // per string), which makes building and encoding them several times slower.
+    const pieces: string[] = [];
+    const w = writeBatch(batch, serializer, this.header, this.failFast, {
+      every: TEXT_PIECE,
+      emit: (text) => pieces.push(text),
+    });
+    if (w.text !== '') pieces.push(w.text);
+    if (w.header !== undefined) pieces.unshift(w.header);
     const t1 = timings ? performance.now() : 0;
     const signal = this.controller.signal;
     await Promise.all(
-      this.sinks.map(({ sink, bytes }) =>
-        bytes ? sink.write(text ? [text] : [], signal) : sink.write(w.items, signal),
-      ),
+      this.sinks.map(async ({ sink, bytes }) => {
+        if (!bytes) return sink.write(w.items, signal);
+        if (pieces.length === 0) return sink.write([], signal);
+        // One piece per call: the stream sink would join several into one string again.
+        for (const piece of pieces) await sink.write([piece], signal);
+      }),
     );
     if (timings) {
       timings.serialize = (timings.serialize ?? 0) + (t1 - t0);

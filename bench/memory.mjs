@@ -1,0 +1,218 @@
+#!/usr/bin/env node
+// Peak memory against input size (issue 4): the csv → ndjson jobs on a 2,000,000-row and
+// an 8,000,000-row corpus, peak RSS of each (GNU time), every output checked. The bar:
+// the two peaks within 10% of each other (memory independent of input size) and, on one
+// thread, under 200 MB.
+//
+//   npm run build && node bench/memory.mjs [--rows 2000000,8000000] [--rounds R (2)] [--only id,...] [--keep]
+//
+// The 8M corpus (~600 MB of CSV, ~2.4 GB with the other files) is generated once into
+// bench/corpus/rows-8000000/; the 2M one is bench/corpus/ when that holds 2M rows (as after
+// `npm run bench`), else bench/corpus/rows-2000000/. Outputs go to bench/out/memory/ and
+// are deleted once checked (--keep keeps them). The report replaces the section between
+// `<!-- memory:begin -->` and `<!-- memory:end -->` in bench/RESULTS.md, which run.mjs keeps.
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import {
+  closeSync,
+  cpSync,
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import os from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CORPUS_DIR, current, ensureCorpus } from './corpus.mjs';
+import { replaceBlock } from './report-blocks.mjs';
+
+const BENCH = dirname(fileURLToPath(import.meta.url));
+const ROOT = dirname(BENCH);
+const OUT = join(BENCH, 'out', 'memory');
+const RESULTS = join(BENCH, 'RESULTS.md');
+const DIST = join(ROOT, 'dist');
+const SNAPSHOT = join(OUT, 'dist');
+const GNU_TIME = '/usr/bin/time';
+const RESHAPE = 'examples/transforms/reshape-segments.mjs';
+const rel = (p) => relative(ROOT, p);
+
+const argv = process.argv.slice(2);
+const flag = (name) => {
+  const i = argv.indexOf(name);
+  return i < 0 ? undefined : argv[i + 1];
+};
+const sizes = (flag('--rows') ?? '2000000,8000000').split(',').map(Number);
+// Peak RSS varies from run to run with V8's heap sizing (its young generation grows to 8 or
+// 16 MiB): the highest of two rounds is the peak reported.
+const rounds = Number(flag('--rounds') ?? 2);
+const only = flag('--only')?.split(',');
+const keep = argv.includes('--keep');
+if (sizes.length !== 2 || !sizes.every((n) => Number.isInteger(n) && n > 0) || sizes[0] >= sizes[1]) {
+  console.error('usage: node bench/memory.mjs [--rows SMALL,LARGE] [--rounds R] [--only id,...] [--keep]');
+  process.exit(64);
+}
+if (!Number.isInteger(rounds) || rounds < 1) {
+  console.error('bench/memory: --rounds must be an integer >= 1');
+  process.exit(64);
+}
+if (!existsSync(join(DIST, 'src/cli/main.js'))) {
+  console.error('bench/memory: dist/src/cli/main.js is missing; run `npm run build` first');
+  process.exit(1);
+}
+if (spawnSync(GNU_TIME, ['-f', '%M', 'true']).status !== 0) {
+  console.error('bench/memory: needs GNU time at /usr/bin/time (apt-get install time) for peak RSS');
+  process.exit(1);
+}
+
+// ---------------------------------------------------------------- corpora and jobs
+const corpora = sizes.map((rows) => {
+  const dir = current(rows, CORPUS_DIR) ? CORPUS_DIR : join(CORPUS_DIR, `rows-${rows}`);
+  return { rows, dir, manifest: ensureCorpus(rows, { dir }) };
+});
+const sluice = (...args) => ['node', rel(join(SNAPSHOT, 'src/cli/main.js')), ...args];
+const allJobs = [
+  { id: 'sluice csv', threads: 0, args: ['-f', 'csv', '-t', 'ndjson'], expect: 'usersNdjson' },
+  {
+    id: 'sluice csv reshape',
+    threads: 0,
+    args: ['-f', 'csv', '-t', 'ndjson', '--transform', RESHAPE],
+    expect: 'reshapedNdjson',
+  },
+  {
+    id: 'sluice csv reshape --threads 2',
+    threads: 2,
+    args: ['-f', 'csv', '-t', 'ndjson', '--threads', '2', '--transform', RESHAPE],
+    expect: 'reshapedNdjson',
+  },
+];
+const jobs = only ? allJobs.filter((j) => only.some((o) => j.id.includes(o))) : allJobs;
+if (jobs.length === 0) {
+  console.error(`bench/memory: no job matches --only ${only}; jobs: ${allJobs.map((j) => j.id).join(', ')}`);
+  process.exit(64);
+}
+rmSync(SNAPSHOT, { recursive: true, force: true });
+mkdirSync(OUT, { recursive: true });
+cpSync(DIST, SNAPSHOT, { recursive: true });
+
+async function sha256(path) {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path)) h.update(chunk);
+  return h.digest('hex');
+}
+
+/** One run: stdout to a file, peak RSS and CPU from GNU time, then the output checked. */
+function runOnce(job, corpus) {
+  const name = `${job.id.replace(/[^a-z0-9.]+/gi, '-')}-${corpus.rows}`;
+  const out = join(OUT, `${name}.out`);
+  const err = join(OUT, `${name}.stderr`);
+  const stats = join(OUT, 'time.txt');
+  const argv = sluice(...job.args, rel(join(corpus.dir, 'users.csv')));
+  // Untimed: flush the previous run's output, and read the input once into the page cache.
+  spawnSync('sync');
+  spawnSync('cat', [join(corpus.dir, 'users.csv')], { stdio: 'ignore' });
+  const outFd = openSync(out, 'w');
+  const errFd = openSync(err, 'w');
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
+    const child = spawn(GNU_TIME, ['-f', '%M %U %S', '-o', stats, process.execPath, ...argv.slice(1)], {
+      cwd: ROOT,
+      stdio: ['ignore', outFd, errFd],
+    });
+    child.on('error', reject);
+    child.on('exit', async (code, signal) => {
+      const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+      closeSync(outFd);
+      closeSync(errFd);
+      if (code !== 0) {
+        reject(
+          new Error(
+            `${job.id} (${corpus.rows} rows) exited with ${code ?? signal}:\n${readFileSync(err, 'utf8').slice(-2000)}`,
+          ),
+        );
+        return;
+      }
+      const [kib, user, sys] = readFileSync(stats, 'utf8').trim().split('\n').pop().split(' ').map(Number);
+      const want = corpus.manifest.expected[job.expect].sha256;
+      const ok = (await sha256(out)) === want;
+      if (!keep) rmSync(out, { force: true });
+      resolve({ rssMiB: kib / 1024, cpu: user + sys, wall, ok, command: `${argv.join(' ')} > ${rel(out)}` });
+    });
+  });
+}
+
+// ---------------------------------------------------------------- run
+const started = new Date();
+let failures = 0;
+for (const job of jobs) {
+  job.runs = corpora.map(() => []);
+  for (let r = 0; r < rounds; r++) {
+    for (const [i, corpus] of corpora.entries()) {
+      let run;
+      try {
+        run = await runOnce(job, corpus);
+      } catch (e) {
+        console.error(`bench/memory: FAILED: ${e.message}`);
+        process.exit(1);
+      }
+      if (!run.ok) failures++;
+      job.runs[i].push(run);
+      job.command ??= [];
+      job.command[i] = run.command;
+      console.error(
+        `${job.id.padEnd(32)} ${String(corpus.rows).padStart(9)} rows  ${run.rssMiB.toFixed(0).padStart(4)} MiB  ${run.cpu.toFixed(2)} CPU s  ${run.wall.toFixed(2)} s  ${run.ok ? 'ok' : 'WRONG OUTPUT'}`,
+      );
+    }
+  }
+}
+
+// ---------------------------------------------------------------- report
+const LIMIT_BYTES = 200e6;
+const mib = (x) => x.toFixed(0);
+const rowsText = (n) => (n >= 1e6 ? `${n / 1e6}M` : n >= 1e3 ? `${n / 1e3}k` : String(n));
+const [small, large] = sizes;
+const lines = jobs.map((j) => {
+  // The peak of each size over the rounds, and the ratio of the peaks.
+  const peak = j.runs.map((runs) => Math.max(...runs.map((r) => r.rssMiB)));
+  const ratio = peak[1] / peak[0];
+  const under = Math.max(...peak) * 2 ** 20 < LIMIT_BYTES;
+  const wrong = j.runs.flat().some((r) => !r.ok);
+  const bars = [
+    ratio <= 1.1
+      ? `${rowsText(large)}/${rowsText(small)} within 10%`
+      : `**${rowsText(large)}/${rowsText(small)} over 10%**`,
+    j.threads > 0 ? '(200 MB bar is for one thread)' : under ? 'under 200 MB' : '**over 200 MB**',
+  ];
+  const cpu = j.runs.map((runs) => runs.reduce((a, r) => a + r.cpu, 0) / runs.length);
+  return `| ${j.id} | ${mib(peak[0])} | ${mib(peak[1])} | ${ratio.toFixed(3)} | ${cpu.map((c) => c.toFixed(1)).join(' / ')} | ${wrong ? '**FAILED**' : 'ok'} | ${bars.join(', ')} |`;
+});
+const report = `<!-- memory:begin -->
+## Peak memory against input size
+
+Made by \`node bench/memory.mjs\` on ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, load average ${os.loadavg()[0].toFixed(1)} at the end, ${rounds} round${rounds === 1 ? '' : 's'}.
+Each job converts \`users.csv\` of ${small.toLocaleString('en-US')} and of ${large.toLocaleString('en-US')} rows (same generator, same seed) to a file; peak RSS is GNU time's maximum resident set size of the whole process (worker threads included), the highest over the rounds. Bar: the ${rowsText(large)} peak within 10% of the ${rowsText(small)} one, and under 200 MB (10^6 bytes) on one thread.
+
+| job | peak RSS ${rowsText(small)} MiB | peak RSS ${rowsText(large)} MiB | ${rowsText(large)}/${rowsText(small)} | CPU s ${rowsText(small)} / ${rowsText(large)} | output | bars |
+| --- | ---: | ---: | ---: | ---: | --- | --- |
+${lines.join('\n')}
+
+\`\`\`sh
+${jobs.flatMap((j) => j.command).join('\n')}
+\`\`\`
+<!-- memory:end -->`;
+writeFileSync(
+  RESULTS,
+  replaceBlock(
+    existsSync(RESULTS) ? readFileSync(RESULTS, 'utf8') : '# sluice benchmark results\n',
+    'memory',
+    report,
+  ),
+);
+process.stdout.write(`${report}\n`);
+if (failures) {
+  console.error(`bench/memory: FAILED: ${failures} run(s) produced wrong output`);
+  process.exit(1);
+}
