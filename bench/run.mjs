@@ -136,6 +136,29 @@ const allJobs = [
     argv: sluice('-f', 'csv', '-t', 'ndjson', '--unordered', corpus('users.csv')),
     expect: 'users-multiset',
   },
+  // --threads (issue 4): on a file, and on a pipe (stdin), where threads must never be slower.
+  ...[1, 2].map((n) => ({
+    id: `sluice csv --threads ${n}`,
+    input: 'users.csv',
+    argv: sluice('-f', 'csv', '-t', 'ndjson', '--threads', String(n), corpus('users.csv')),
+    expect: 'users',
+  })),
+  {
+    id: 'sluice csv --threads 2 --unordered',
+    input: 'users.csv',
+    argv: sluice('-f', 'csv', '-t', 'ndjson', '--threads', '2', '--unordered', corpus('users.csv')),
+    expect: 'users-multiset',
+  },
+  ...[0, 2].map((n) => ({
+    id: `sluice csv stdin --threads ${n}`,
+    input: 'users.csv',
+    argv: [
+      'sh',
+      '-c',
+      `cat ${corpus('users.csv')} | ${sluice('-f', 'csv', '-t', 'ndjson', '--threads', String(n), '-').join(' ')}`,
+    ],
+    expect: 'users',
+  })),
   tools.mlr && {
     id: 'mlr csv',
     input: 'users.csv',
@@ -203,6 +226,12 @@ const allJobs = [
     id: 'sluice ndjson',
     input: 'users.ndjson',
     argv: sluice('-f', 'ndjson', '-t', 'ndjson', corpus('users.ndjson')),
+    expect: 'users',
+  },
+  {
+    id: 'sluice ndjson --threads 2',
+    input: 'users.ndjson',
+    argv: sluice('-f', 'ndjson', '-t', 'ndjson', '--threads', '2', corpus('users.ndjson')),
     expect: 'users',
   },
   tools.jq && {
@@ -502,6 +531,38 @@ function reshapeBars() {
   ];
 }
 
+/**
+ * Issue 4's bars for other jobs: csv → ndjson faster than Miller, ndjson → ndjson at least
+ * 5× faster than jq, `--threads 2` on a file at least 1.4× faster than `--threads 0`, and
+ * never slower on stdin. Medians.
+ */
+function otherBars() {
+  const m = (id) => byId.get(id)?.median;
+  const rows = [
+    ['csv → ndjson vs `mlr --icsv --ojsonl cat`', 'mlr csv', 'sluice csv', 1],
+    ['ndjson → ndjson vs `jq -c .`', 'jq ndjson', 'sluice ndjson', 5],
+    ['file: `--threads 2` vs `--threads 0`', 'sluice csv', 'sluice csv --threads 2', 1.4],
+    [
+      'stdin: `--threads 2` vs `--threads 0`',
+      'sluice csv stdin --threads 0',
+      'sluice csv stdin --threads 2',
+      1,
+    ],
+  ].filter(([, a, b]) => m(a) !== undefined && m(b) !== undefined);
+  if (rows.length === 0) return [];
+  return [
+    '## Bars: speed-ups (issue 4)',
+    '',
+    '| bar | reference, median s | sluice, median s | speed-up | needed | |',
+    '| --- | ---: | ---: | ---: | ---: | --- |',
+    ...rows.map(([what, a, b, need]) => {
+      const r = m(a) / m(b);
+      return `| ${what} | ${m(a).toFixed(2)} | ${m(b).toFixed(2)} | ${r.toFixed(2)}× | ${need === 1 ? 'faster' : `${need}×`} | ${(need === 1 ? r > 1 : r >= need) ? 'met' : '**not met**'} |`;
+    }),
+    '',
+  ];
+}
+
 const cpu = os.cpus();
 const loads = jobs.flatMap((j) => j.runs.map((r) => r.load));
 const rebuilt = newestMtime(DIST) > code.built;
@@ -535,7 +596,7 @@ md.push(
   "- **Checked:** after the last round, every output against the generator's ground truth (see Checks).",
   '- **Not measured:** cold reads from disk, stdin or pipes as input or output, gzip, user transforms other',
   '  than the reshaping (`examples/transforms/reshape-segments.mjs`), `--on-error` paths, `--concurrency`',
-  '  other than its default, `--threads` other than 0 except in the `--threads 2` reshape job, peak memory',
+  '  other than its default, `--threads` other than 0 except in the jobs that name it, peak memory',
   "  against input size (that is `bench/memory.mjs`'s section), other machines.",
   `  ${rounds} rounds per job is few: see the min–max spread before reading a difference.`,
   skipped.length ? `- **Skipped on this machine:** ${skipped.join(', ')}.` : '',
@@ -594,6 +655,7 @@ md.push(
   }),
   '',
   ...reshapeBars(),
+  ...otherBars(),
   '## Checks',
   '',
   ...jobs.map(

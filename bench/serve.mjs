@@ -17,7 +17,7 @@
 // equals 2xx answers × records per body (plus probes); the SSE subscriber receives every
 // accepted event; every probe arrives. A failed check fails the run (exit 1).
 //
-//   node bench/serve.mjs [--seconds 15] [--connections 16,64] [--records 100] [--quick]
+//   node bench/serve.mjs [--seconds 15] [--connections 8,16,32] [--records 100] [--quick]
 //                        [--config-extra '<yaml appended to the server config>']
 //
 // Results go into bench/RESULTS.md between the serve markers (the rest is run.mjs's).
@@ -47,7 +47,7 @@ const seconds = flag('--seconds', quick ? 5 : 15);
 // records events ahead of a probe, so latency grows with it (Little's law) while the
 // rate stops growing once the store is saturated.
 const ci = argv.indexOf('--connections');
-const connectionList = (ci < 0 ? '16,64' : argv[ci + 1]).split(',').map(Number);
+const connectionList = (ci < 0 ? '8,16,32' : argv[ci + 1]).split(',').map(Number);
 const recordsPerBody = flag('--records', 100);
 // Extra server settings, appended to the generated config (YAML), for tuning experiments.
 const extraConfig = argv.includes('--config-extra') ? argv[argv.indexOf('--config-extra') + 1] : '';
