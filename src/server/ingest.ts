@@ -292,6 +292,9 @@ async function run(
     pending = committer.submit(events, meta).then(() => {
       accepted += events.length;
     });
+    // Handled now, rethrown by settle(): a commit that fails while the next chunk is being
+    // read must not become an unhandled rejection (which would end the process).
+    pending.catch(() => {});
   };
 
   try {

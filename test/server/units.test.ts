@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import type { SegmentEvent } from '../../src/audience/segment-event.js';
 import { type AudienceStore, openSqliteStore } from '../../src/audience/store/index.js';
@@ -99,6 +100,45 @@ describe('a store that fails', () => {
       expect((await t.req('/healthz')).status).toBe(200);
       const m = await t.req('/metrics');
       expect(m.text).toMatch(/^sluice_store_commit_failures_total 1$/m);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('a store that fails mid-body', () => {
+  it('answers 503 when a commit fails while the rest of the body is still arriving, and keeps serving', async () => {
+    const t = await startTestServer({ config: { limits: { maxRecordBytes: 1024 } } });
+    try {
+      await t.store.close();
+      const line = `${JSON.stringify({ uid: 'slow', seg: 's' })}\n`;
+      const reply = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = request(
+          `${t.url}/v1/namespaces/acme/events`,
+          {
+            method: 'POST',
+            headers: { ...t.auth('acme'), 'content-type': 'application/x-ndjson', 'x-sluice-region': 'eu' },
+          },
+          (res) => {
+            let body = '';
+            res.setEncoding('utf8');
+            res.on('data', (d) => {
+              body += d;
+            });
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+          },
+        );
+        req.on('error', reject);
+        // A first batch that will fail to commit, then the rest of the body, slowly.
+        req.write(line.repeat(50));
+        setTimeout(() => {
+          req.write(line.repeat(50));
+          setTimeout(() => req.end(line), 100);
+        }, 200);
+      });
+      expect(reply.status).toBe(503);
+      expect(JSON.parse(reply.body)).toMatchObject({ error: { code: 'SLUICE_E_SINK' }, accepted: 0 });
+      expect((await t.req('/healthz')).status).toBe(200);
     } finally {
       await t.close();
     }
