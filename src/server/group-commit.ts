@@ -130,9 +130,11 @@ export class GroupCommitter<M> {
         if (failure === undefined) {
           try {
             this.options.onCommitted?.(group);
-          } finally {
-            for (const g of group) g.resolve();
+          } catch {
+            // The events are durable whatever publishing did; a throw here must not
+            // reject this chain (every later commit awaits it) nor end the process.
           }
+          for (const g of group) g.resolve();
         } else {
           const err = new SluiceError(
             'SLUICE_E_SINK',

@@ -196,6 +196,25 @@ describe('GroupCommitter with several commits in flight', () => {
     await store.close();
   });
 
+  it('acknowledges durable events even when publishing them throws, and goes on committing', async () => {
+    const store = await openSqliteStore(':memory:');
+    let calls = 0;
+    const gc = new GroupCommitter<string>(store, {
+      maxEvents: 1,
+      maxDelayMs: 0,
+      onCommitted: () => {
+        calls++;
+        throw new Error('a subscriber hook failed');
+      },
+    });
+    await gc.submit([ev('p1')], 'p1');
+    await gc.submit([ev('p2')], 'p2');
+    await gc.drain();
+    expect(calls).toBe(2);
+    expect((await store.snapshot()).map((r) => r.uid)).toEqual(['p1', 'p2']);
+    await store.close();
+  });
+
   it('rejects only the batches of a commit the store refused', async () => {
     const store = await openSqliteStore(':memory:');
     const gc = new GroupCommitter<string>(store, { maxEvents: 1, maxDelayMs: 0, maxInFlight: 2 });
