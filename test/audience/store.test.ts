@@ -444,6 +444,8 @@ describe('durability and opening', () => {
 
   test('a path in a missing directory, or a file that is not a database, fails with SLUICE_E_OUTPUT', async () => {
     expect(await codeOf(openSqliteStore(join(dir, 'missing', 'a.db')))).toBe('SLUICE_E_OUTPUT');
+    // The same error through the worker thread.
+    expect(await codeOf(openThreadedSqliteStore(join(dir, 'missing', 'a.db')))).toBe('SLUICE_E_OUTPUT');
     const text = join(dir, 'text.txt');
     await writeFile(text, 'this is not a database, just text long enough to have a header\n'.repeat(10));
     expect(await codeOf(openSqliteStore(text))).toBe('SLUICE_E_OUTPUT');
