@@ -292,9 +292,9 @@ ${extraConfig}
   const commitEvents = metric('sluice_store_commit_events_sum');
   // A histogram's p99, as the upper bound of the bucket that holds it.
   const p99 = (name) => {
-    const buckets = [...metricsText.matchAll(new RegExp(`^${name}_bucket\\{le="([^"]+)"\\} (\\S+)$`, 'gm'))].map(
-      (m) => ({ le: Number(m[1]), n: Number(m[2]) }),
-    );
+    const buckets = [
+      ...metricsText.matchAll(new RegExp(`^${name}_bucket\\{le="([^"]+)"\\} (\\S+)$`, 'gm')),
+    ].map((m) => ({ le: Number(m[1]), n: Number(m[2]) }));
     const total = buckets.at(-1)?.n ?? 0;
     return buckets.find((b) => b.n >= 0.99 * total)?.le ?? Number.NaN;
   };
