@@ -113,10 +113,13 @@ export class GroupCommitter<M> {
       this.inFlight++;
       const events = group.length === 1 ? group[0]!.events : group.flatMap((g) => g.events);
       const started = performance.now();
-      const applied = this.store.apply(events).then(
-        () => undefined,
-        (e: unknown) => e ?? new Error('the store failed'),
-      );
+      // A store that throws instead of rejecting fails this commit, not the event loop.
+      const applied = Promise.resolve()
+        .then(() => this.store.apply(events))
+        .then(
+          () => undefined,
+          (e: unknown) => e ?? new Error('the store failed'),
+        );
       const previous = this.acknowledged;
       // Commits are acknowledged and published in the order they were made, whatever
       // order the store answers in, so subscribers see events in commit order.
@@ -126,14 +129,15 @@ export class GroupCommitter<M> {
         await previous;
         this.queuedEvents -= n;
         this.inFlight--;
-        this.options.onCommit?.({ events: n, batches: group.length, seconds, ok: failure === undefined });
+        // The hooks must not reject this chain (every later commit awaits it) nor end the
+        // process: the events are durable whatever the hooks did.
+        try {
+          this.options.onCommit?.({ events: n, batches: group.length, seconds, ok: failure === undefined });
+        } catch {}
         if (failure === undefined) {
           try {
             this.options.onCommitted?.(group);
-          } catch {
-            // The events are durable whatever publishing did; a throw here must not
-            // reject this chain (every later commit awaits it) nor end the process.
-          }
+          } catch {}
           for (const g of group) g.resolve();
         } else {
           const err = new SluiceError(

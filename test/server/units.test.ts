@@ -215,6 +215,29 @@ describe('GroupCommitter with several commits in flight', () => {
     await store.close();
   });
 
+  it('turns a store that throws instead of rejecting into a failed commit', async () => {
+    const store = await openSqliteStore(':memory:');
+    let throwing = true;
+    const flaky: AudienceStore = {
+      apply: (events) => {
+        if (throwing) throw new Error('thrown, not rejected');
+        return store.apply(events);
+      },
+      user: (ns, uid, now) => store.user(ns, uid, now),
+      snapshot: () => store.snapshot(),
+      ping: () => store.ping(),
+      close: () => store.close(),
+    };
+    const gc = new GroupCommitter<string>(flaky, { maxEvents: 1, maxDelayMs: 0 });
+    const e = await gc.submit([ev('t1')], 't1').catch((x: unknown) => x);
+    expect((e as SluiceError).code).toBe('SLUICE_E_SINK');
+    expect((e as SluiceError).message).toBe('the store refused a commit: thrown, not rejected');
+    throwing = false;
+    await gc.submit([ev('t2')], 't2');
+    expect((await store.snapshot()).map((r) => r.uid)).toEqual(['t2']);
+    await store.close();
+  });
+
   it('rejects only the batches of a commit the store refused', async () => {
     const store = await openSqliteStore(':memory:');
     const gc = new GroupCommitter<string>(store, { maxEvents: 1, maxDelayMs: 0, maxInFlight: 2 });
