@@ -15,6 +15,7 @@ import { SluiceError } from '../../src/core/errors.js';
 import { pipeline } from '../../src/core/pipeline.js';
 import { sqliteSink, storeSink } from '../../src/sinks/sqlite.js';
 import { requireBuiltCli, sluice, statsFrom, tempDir } from '../cli/helpers.js';
+import { failure } from './helpers.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -25,17 +26,6 @@ beforeAll(async () => {
   ({ dir, cleanup } = await tempDir());
 });
 afterAll(() => cleanup?.());
-
-/** The SluiceError `p` rejects with (fails the test if it resolves). */
-async function failure(p: Promise<unknown>): Promise<SluiceError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(SluiceError);
-    return e as SluiceError;
-  }
-  throw new Error('expected a rejection');
-}
 
 const NOW = 1_800_000_000_000;
 

@@ -18,6 +18,7 @@ import {
 } from '../../src/audience/store/index.js';
 import { SluiceError } from '../../src/core/errors.js';
 import { tempDir } from '../cli/helpers.js';
+import { codeOf, failure } from './helpers.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -37,27 +38,6 @@ function remove(seg: string, ts: number, uid = 'u1', ns = 'acme'): SegmentEvent 
   return { ns, uid, seg, op: 'remove', ts };
 }
 const optOut = (ts: number, uid = 'u1', ns = 'acme'): SegmentEvent => remove('*', ts, uid, ns);
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(SluiceError);
-    return (e as SluiceError).code;
-  }
-  throw new Error('expected a rejection');
-}
-
-/** The SluiceError `p` rejects with (fails the test if it resolves). */
-async function failure(p: Promise<unknown>): Promise<SluiceError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(SluiceError);
-    return e as SluiceError;
-  }
-  throw new Error('expected a rejection');
-}
 
 const NOW = 1_000_000;
 
