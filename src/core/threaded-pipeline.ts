@@ -16,17 +16,13 @@
  * one that starts with it), output discarded. The output header is written once, from
  * the run's first item (see `worker.ts`).
  */
-import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
-import type { Writable } from 'node:stream';
 import type { ResourceLimits } from 'node:worker_threads';
 import { whenAborted } from '../parallel/internal.js';
 import { type ChunkEvent, Chunker, countLF } from '../parallel/threads/chunker.js';
 import type { TransformModule } from '../parallel/threads/modules.js';
 import { WorkerPool } from '../parallel/threads/pool.js';
 import type { Job, JobResult, Replay } from '../parallel/threads/protocol.js';
-import { streamSink } from '../sinks/stream-sink.js';
 import type { Batch, Rejection, Serializer, Sink, Tokenizer } from './contracts.js';
 import { SluiceError } from './errors.js';
 import { DEFAULT_MAX_RECORD_BYTES, FrameDecoder } from './frame-decoder.js';
@@ -96,22 +92,6 @@ export interface ThreadedRunOptions {
    * Undefined: never reuse them (a Writable of unknown kind may keep the chunks).
    */
   outputReleased?: (() => boolean) | undefined;
-}
-
-/** A file output as `fileSink` opens it, with its stream (to tell when written buffers are released). */
-export async function fileOutput(
-  path: string,
-): Promise<{ sink: Sink<string | Uint8Array>; stream: Writable }> {
-  const stream = createWriteStream(path, { flags: 'w', highWaterMark: 256 * 1024 });
-  try {
-    await once(stream, 'open');
-  } catch (e) {
-    throw new SluiceError('SLUICE_E_OUTPUT', `cannot open ${path} for writing: ${(e as Error).message}`, {
-      stage: 'sink',
-      cause: e,
-    });
-  }
-  return { sink: streamSink(stream, { name: path }), stream };
 }
 
 /** What the writer writes, in sequence: a worker's job result, or a batch made on the main thread (no items). */
