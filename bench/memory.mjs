@@ -11,24 +11,14 @@
 // `npm run bench`), else bench/corpus/rows-2000000/. Outputs go to bench/out/memory/ and
 // are deleted once checked (--keep keeps them). The report replaces the section between
 // `<!-- memory:begin -->` and `<!-- memory:end -->` in bench/RESULTS.md, which run.mjs keeps.
-import { spawn, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import {
-  closeSync,
-  cpSync,
-  createReadStream,
-  existsSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CORPUS_DIR, current, ensureCorpus } from './corpus.mjs';
 import { replaceBlock } from './report-blocks.mjs';
+import { GNU_TIME, sha256, timedRun } from './timed.mjs';
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const ROOT = dirname(BENCH);
@@ -36,7 +26,6 @@ const OUT = join(BENCH, 'out', 'memory');
 const RESULTS = join(BENCH, 'RESULTS.md');
 const DIST = join(ROOT, 'dist');
 const SNAPSHOT = join(OUT, 'dist');
-const GNU_TIME = '/usr/bin/time';
 const RESHAPE = 'examples/transforms/reshape-segments.mjs';
 const rel = (p) => relative(ROOT, p);
 
@@ -98,50 +87,22 @@ rmSync(SNAPSHOT, { recursive: true, force: true });
 mkdirSync(OUT, { recursive: true });
 cpSync(DIST, SNAPSHOT, { recursive: true });
 
-async function sha256(path) {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(path)) h.update(chunk);
-  return h.digest('hex');
-}
-
 /** One run: stdout to a file, peak RSS and CPU from GNU time, then the output checked. */
-function runOnce(job, corpus) {
+async function runOnce(job, corpus) {
   const name = `${job.id.replace(/[^a-z0-9.]+/gi, '-')}-${corpus.rows}`;
   const out = join(OUT, `${name}.out`);
-  const err = join(OUT, `${name}.stderr`);
-  const stats = join(OUT, 'time.txt');
   const argv = sluice(...job.args, rel(join(corpus.dir, 'users.csv')));
-  // Untimed: flush the previous run's output, and read the input once into the page cache.
-  spawnSync('sync');
+  // Untimed: read the input once into the page cache.
   spawnSync('cat', [join(corpus.dir, 'users.csv')], { stdio: 'ignore' });
-  const outFd = openSync(out, 'w');
-  const errFd = openSync(err, 'w');
-  return new Promise((resolve, reject) => {
-    const t0 = process.hrtime.bigint();
-    const child = spawn(GNU_TIME, ['-f', '%M %U %S', '-o', stats, process.execPath, ...argv.slice(1)], {
-      cwd: ROOT,
-      stdio: ['ignore', outFd, errFd],
-    });
-    child.on('error', reject);
-    child.on('exit', async (code, signal) => {
-      const wall = Number(process.hrtime.bigint() - t0) / 1e9;
-      closeSync(outFd);
-      closeSync(errFd);
-      if (code !== 0) {
-        reject(
-          new Error(
-            `${job.id} (${corpus.rows} rows) exited with ${code ?? signal}:\n${readFileSync(err, 'utf8').slice(-2000)}`,
-          ),
-        );
-        return;
-      }
-      const [kib, user, sys] = readFileSync(stats, 'utf8').trim().split('\n').pop().split(' ').map(Number);
-      const want = corpus.manifest.expected[job.expect].sha256;
-      const ok = (await sha256(out)) === want;
-      if (!keep) rmSync(out, { force: true });
-      resolve({ rssMiB: kib / 1024, cpu: user + sys, wall, ok, command: `${argv.join(' ')} > ${rel(out)}` });
-    });
+  const run = await timedRun(`${job.id} (${corpus.rows} rows)`, argv, {
+    cwd: ROOT,
+    out,
+    err: join(OUT, `${name}.stderr`),
+    stats: join(OUT, 'time.txt'),
   });
+  const ok = (await sha256(out)) === corpus.manifest.expected[job.expect].sha256;
+  if (!keep) rmSync(out, { force: true });
+  return { ...run, ok, command: `${argv.join(' ')} > ${rel(out)}` };
 }
 
 // ---------------------------------------------------------------- run

@@ -8,15 +8,13 @@
 // It builds nothing: run `npm run build` first (it checks that dist/ is there).
 // Blocks other scripts keep in RESULTS.md (`<!-- serve:begin -->` … `<!-- serve:end -->`,
 // `<!-- memory:begin -->` …) are copied verbatim to the end of the new report.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
-  closeSync,
   cpSync,
   createReadStream,
   existsSync,
   mkdirSync,
-  openSync,
   readdirSync,
   readFileSync,
   rmSync,
@@ -29,6 +27,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { CORPUS_DIR as DEFAULT_CORPUS, ensureCorpus } from './corpus.mjs';
 import { keptBlocks } from './report-blocks.mjs';
+import { GNU_TIME, sha256, timedRun } from './timed.mjs';
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const ROOT = dirname(BENCH);
@@ -71,7 +70,6 @@ if (!existsSync(join(DIST, 'src/cli/main.js'))) {
 const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
 const version = (cmd, args) => spawnSync(cmd, args, { encoding: 'utf8' }).stdout?.split('\n')[0].trim();
 // GNU time gives the child's peak RSS (%M, KiB) and CPU seconds; without it we skip them.
-const GNU_TIME = '/usr/bin/time';
 const timeOk = existsSync(GNU_TIME) && spawnSync(GNU_TIME, ['-f', '%M', 'true']).status === 0;
 const tools = {
   node: process.version,
@@ -274,38 +272,11 @@ for (const j of jobs) {
 // ---------------------------------------------------------------- timing
 /** Runs one job once: wall time around the spawned child, peak RSS and CPU from GNU time. */
 function runOnce(job) {
-  const stats = join(OUT, 'time.txt');
-  const err = `${job.out.slice(0, -4)}.stderr`;
-  const [cmd, ...args] = tools.time ? [GNU_TIME, '-f', '%M %U %S', '-o', stats, ...job.argv] : job.argv;
-  // Flush the previous job's output to disk now, untimed, so its writeback does not land
-  // inside this job's time. Truncating the old output (opening with 'w') is untimed too.
-  spawnSync('sync');
-  const outFd = openSync(job.out, 'w');
-  const errFd = openSync(err, 'w');
-  return new Promise((resolve, reject) => {
-    const t0 = process.hrtime.bigint();
-    const child = spawn(cmd === 'node' ? process.execPath : cmd, args, {
-      cwd: ROOT,
-      stdio: ['ignore', outFd, errFd],
-    });
-    child.on('error', reject);
-    child.on('exit', (code, signal) => {
-      const wall = Number(process.hrtime.bigint() - t0) / 1e9;
-      closeSync(outFd);
-      closeSync(errFd);
-      if (code !== 0) {
-        reject(
-          new Error(`${job.id} exited with ${code ?? signal}:\n${readFileSync(err, 'utf8').slice(-2000)}`),
-        );
-        return;
-      }
-      const run = { wall };
-      if (tools.time) {
-        const [kib, user, sys] = readFileSync(stats, 'utf8').trim().split('\n').pop().split(' ').map(Number);
-        Object.assign(run, { rssMiB: kib / 1024, cpu: user + sys });
-      }
-      resolve(run);
-    });
+  return timedRun(job.id, job.argv, {
+    cwd: ROOT,
+    out: job.out,
+    err: `${job.out.slice(0, -4)}.stderr`,
+    ...(tools.time ? { stats: join(OUT, 'time.txt') } : {}),
   });
 }
 
@@ -348,11 +319,6 @@ for (let r = 0; r < rounds; r++) {
 // ---------------------------------------------------------------- checks
 async function* lines(path) {
   yield* createInterface({ input: createReadStream(path), crlfDelay: Number.POSITIVE_INFINITY });
-}
-async function sha256(path) {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(path)) h.update(chunk);
-  return h.digest('hex');
 }
 /** The first line where two files differ, for the failure message. */
 async function firstDifference(a, b) {

@@ -28,12 +28,11 @@ import { request } from 'node:http';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { replaceBlock } from './report-blocks.mjs';
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const ROOT = dirname(BENCH);
 const RESULTS = join(BENCH, 'RESULTS.md');
-const BEGIN = '<!-- serve:begin -->';
-const END = '<!-- serve:end -->';
 
 // ---------------------------------------------------------------- flags
 const argv = process.argv.slice(2);
@@ -363,7 +362,7 @@ const sluiceRows = sluiceRuns
       `| **sluice serve, end to end, ${r.conns} connections** | **${f0(rate(r.run))}** | **${f0((100 * rate(r.run)) / upsert.perSecond)}%** | ${r.run.latency.p50} ms | ${r.run.latency.p99} ms | ${f1(pct(r.latency, 50))} ms | **${f1(pct(r.latency, 99))} ms** | ${f0(r.commitEvents / r.commits)} | ${f1((1000 * r.commitSeconds) / r.commits)} ms | ≤ ${r.commitP99 * 1000} ms | ≤ ${r.publishP99 * 1000} ms |`,
   )
   .join('\n');
-const report = `${BEGIN}
+const report = `<!-- serve:begin -->
 ## sluice serve: load benchmark
 
 ${failed.length > 0 ? `**FAILED: ${failed.map((c) => c.what).join('; ')}**\n\n` : ''}Made by \`node bench/serve.mjs${argv.length ? ` ${argv.join(' ')}` : ''}\` on ${new Date().toISOString()}: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, load average ${load1.toFixed(2)} at the end.
@@ -378,14 +377,8 @@ ${sluiceRows}
 
 - The bare loop ran ${f0(upsert.events)} events (as many as the largest sluice run accepted) in ${upsert.seconds.toFixed(2)} s.
 - Checks: ${checks.map((c) => `${c.ok ? 'ok' : '**FAILED**'}: ${c.what}`).join('; ')}.
-${END}`;
+<!-- serve:end -->`;
 const previous = existsSync(RESULTS) ? readFileSync(RESULTS, 'utf8') : '# bench results\n';
-const a = previous.indexOf(BEGIN);
-const b = previous.indexOf(END);
-const next =
-  a >= 0 && b > a
-    ? `${previous.slice(0, a)}${report}${previous.slice(b + END.length)}`
-    : `${previous.trimEnd()}\n\n${report}\n`;
-writeFileSync(RESULTS, next);
+writeFileSync(RESULTS, replaceBlock(previous, 'serve', report));
 process.stdout.write(`${report}\n`);
 process.exit(failed.length > 0 ? 1 : 0);
