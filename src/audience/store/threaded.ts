@@ -53,10 +53,11 @@ export type StoreReply =
   | { id: 0; ok: false; error: WireError };
 
 /**
- * Packs events into columns. Anything that is not a well-formed event is passed on as
- * it is (a string `ts` stays a string, say) so the worker's validation names it.
+ * Packs events into columns, in one pass, or gives undefined when packing would change
+ * one (a field of the wrong type, a field it would drop such as a misspelt `tll`): the
+ * caller then sends the events as they are, and the worker's validation names the fault.
  */
-export function packEvents(events: readonly SegmentEvent[]): PackedEvents {
+export function packEvents(events: readonly SegmentEvent[]): PackedEvents | undefined {
   const n = events.length;
   const out: PackedEvents = {
     ns: new Array<string>(n),
@@ -68,6 +69,7 @@ export function packEvents(events: readonly SegmentEvent[]): PackedEvents {
   };
   for (let i = 0; i < n; i++) {
     const e = events[i]!;
+    if (!packable(e)) return undefined;
     out.ns[i] = e.ns;
     out.uid[i] = e.uid;
     out.seg[i] = e.seg;
@@ -96,30 +98,26 @@ export function unpackEvents(p: PackedEvents): SegmentEvent[] {
   return out;
 }
 
-/** True when packing keeps every field as it is (else the in-process path validates the original). */
-function packable(events: readonly SegmentEvent[]): boolean {
-  for (const e of events) {
-    if (
-      typeof e !== 'object' ||
-      e === null ||
-      typeof e.ns !== 'string' ||
-      typeof e.uid !== 'string' ||
-      typeof e.seg !== 'string' ||
-      (e.op !== 'add' && e.op !== 'remove') ||
-      typeof e.ts !== 'number' ||
-      (e.ttl !== undefined && (typeof e.ttl !== 'number' || Number.isNaN(e.ttl)))
-    ) {
-      return false;
-    }
-    // A field packing would drop (a misspelt `tll`) must reach validation, which refuses it.
-    let keys = 0;
-    for (const k in e) {
-      if (!EVENT_KEYS.has(k)) return false;
-      keys++;
-    }
-    if (keys !== (e.ttl === undefined ? ('ttl' in e ? 6 : 5) : 6)) return false;
+/** True when packing keeps every field of `e` as it is. */
+function packable(e: SegmentEvent): boolean {
+  if (
+    typeof e !== 'object' ||
+    e === null ||
+    typeof e.ns !== 'string' ||
+    typeof e.uid !== 'string' ||
+    typeof e.seg !== 'string' ||
+    (e.op !== 'add' && e.op !== 'remove') ||
+    typeof e.ts !== 'number' ||
+    (e.ttl !== undefined && (typeof e.ttl !== 'number' || Number.isNaN(e.ttl)))
+  ) {
+    return false;
   }
-  return true;
+  let keys = 0;
+  for (const k in e) {
+    if (!EVENT_KEYS.has(k)) return false;
+    keys++;
+  }
+  return keys === (e.ttl === undefined ? ('ttl' in e ? 6 : 5) : 6);
 }
 
 const EVENT_KEYS = new Set(['ns', 'uid', 'seg', 'op', 'ts', 'ttl']);
@@ -198,12 +196,13 @@ class ThreadedStore implements AudienceStore {
   }
 
   apply(events: readonly SegmentEvent[]): Promise<ApplyResult> {
-    if (!Array.isArray(events) || !packable(events)) {
+    const packed = Array.isArray(events) ? packEvents(events) : undefined;
+    if (packed === undefined) {
       // Let the worker's validation word the error; it sees the same value either way.
       return this.call({ op: 'apply', events: events as never }) as Promise<ApplyResult>;
     }
     if (events.length === 0) return Promise.resolve({ applied: 0, ignored: 0 });
-    return this.call({ op: 'apply', events: packEvents(events) }) as Promise<ApplyResult>;
+    return this.call({ op: 'apply', events: packed }) as Promise<ApplyResult>;
   }
 
   user(ns: string, uid: string, now?: number): Promise<Membership[]> {
