@@ -11,7 +11,8 @@ import { readFileSync } from 'node:fs';
 //   node bench/serve-refs.mjs upsert <bodies.json> <db-file> <dist-dir>
 //     A bare better-sqlite3 loop: the store's own last-writer-wins upsert (the SQL that
 //     `apply` runs, imported from dist) over the same events, in transactions of 1,000,
-//     on a file database with the store's pragmas (WAL, synchronous=NORMAL). Prints
+//     on a file database with the store's pragmas (WAL, synchronous=NORMAL, its cache and
+//     WAL threshold). Prints
 //     {"events", "seconds", "perSecond"}: the store ceiling.
 import { createServer } from 'node:http';
 import { join } from 'node:path';
@@ -49,13 +50,17 @@ if (mode === 'http') {
   process.on('SIGTERM', () => server.close(() => process.exit(0)));
 } else if (mode === 'upsert') {
   const [bodiesFile, dbFile, dist] = args;
-  const { SQL } = await import(pathToFileURL(join(dist, 'src/audience/store/sqlite.js')).href);
+  const { SQL, STORE_DEFAULTS } = await import(
+    pathToFileURL(join(dist, 'src/audience/store/sqlite.js')).href
+  );
   const Database = (await import('better-sqlite3')).default;
   const db = new Database(dbFile);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
-  db.pragma(`cache_size = ${-64 * 1024}`);
-  db.pragma('wal_autocheckpoint = 10000');
+  db.pragma(`cache_size = ${-STORE_DEFAULTS.cacheMiB * 1024}`);
+  // SQLite's own checkpoints, inside the commit that crosses the store's WAL threshold:
+  // what a bare loop does.
+  db.pragma(`wal_autocheckpoint = ${STORE_DEFAULTS.walAutocheckpoint}`);
   db.exec(SQL.schema);
   const upsert = db.prepare(SQL.upsertSegment);
   // The same events the server receives: each body's lines, with ts the time of applying.

@@ -57,8 +57,10 @@ export interface ServerConfig {
     thread: boolean;
     /** SQLite page cache per connection, MiB (the store's default when absent). */
     cacheMiB?: number;
-    /** WAL pages before a commit checkpoints (the store's default when absent). */
+    /** WAL pages past which the WAL is copied back and started over (the store's default when absent). */
     walAutocheckpoint?: number;
+    /** Who copies the WAL back into the database (the store's default, a thread, when absent). */
+    checkpoint?: 'background' | 'inline';
   };
   regions: string[];
   /** Used when a POST names no region. */
@@ -96,7 +98,9 @@ export const DEFAULTS = {
     maxQueuedEvents: 200_000,
     shutdownTimeoutMs: 30_000,
   },
-  groupCommit: { maxEvents: 10_000, maxDelayMs: 0, maxInFlight: 1 },
+  // maxInFlight: 2 with the store in its thread (the next group forms while the store
+  // writes), 1 without (`resolveConfig`).
+  groupCommit: { maxEvents: 10_000, maxDelayMs: 0, maxInFlight: 2 },
   idempotency: { maxEntries: 10_000, ttlMs: 24 * 60 * 60 * 1000 },
   fanout: { bufferEvents: 10_000, maxSubscriberBufferBytes: 4 * 1024 * 1024, heartbeatMs: 15_000 },
   authorizer: { timeoutMs: 1_000, cacheTtlMs: 30_000, cacheSize: 10_000 },
@@ -275,13 +279,14 @@ export function resolveConfig(
   const store = parseStore(c, get('store'), baseDir);
   let synchronous: 'normal' | 'full' = 'normal';
   let thread = true;
-  const tuning: { cacheMiB?: number; walAutocheckpoint?: number } = {};
+  const tuning: { cacheMiB?: number; walAutocheckpoint?: number; checkpoint?: 'background' | 'inline' } = {};
   if (get('storeOptions') !== undefined) {
     const so = c.object('storeOptions', get('storeOptions'), [
       'synchronous',
       'thread',
       'cacheMiB',
       'walAutocheckpoint',
+      'checkpoint',
     ]);
     for (const k of ['cacheMiB', 'walAutocheckpoint'] as const) {
       if (so?.[k] === undefined) continue;
@@ -293,6 +298,10 @@ export function resolveConfig(
       else c.fail('storeOptions.synchronous', 'normal or full', so.synchronous);
     }
     if (so?.thread !== undefined) thread = c.boolean('storeOptions.thread', so.thread) ?? thread;
+    if (so?.checkpoint !== undefined) {
+      if (so.checkpoint === 'background' || so.checkpoint === 'inline') tuning.checkpoint = so.checkpoint;
+      else c.fail('storeOptions.checkpoint', 'background or inline', so.checkpoint);
+    }
   }
   const regions = c.list('regions', get('regions'), (p, x) => c.id(p, x), true);
   c.unique('regions', regions, 'region');
@@ -355,7 +364,9 @@ export function resolveConfig(
     maxDelayMs: opt(gc.maxDelayMs, DEFAULTS.groupCommit.maxDelayMs, (v) =>
       c.integer('groupCommit.maxDelayMs', v, 0, 1000),
     ),
-    maxInFlight: opt(gc.maxInFlight, DEFAULTS.groupCommit.maxInFlight, (v) =>
+    // Without its own thread the store writes on the event loop's thread: a second
+    // commit in flight would only wait behind the first, in a smaller group.
+    maxInFlight: opt(gc.maxInFlight, thread ? DEFAULTS.groupCommit.maxInFlight : 1, (v) =>
       c.integer('groupCommit.maxInFlight', v, 1, 16),
     ),
   };

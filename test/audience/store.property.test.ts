@@ -10,9 +10,8 @@
  * the time; ttls are small so the `now`s probed straddle expiries; some ids are outside
  * the BMP to check the code point sort order.
  */
-import { join } from 'node:path';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { segmentEventArbitrary } from '../../formats/segments/arbitrary.js';
 import { MAX_TIMESTAMP_MS, type SegmentEvent } from '../../src/audience/segment-event.js';
 import {
@@ -22,7 +21,7 @@ import {
   openThreadedSqliteStore,
   type StoreRow,
 } from '../../src/audience/store/index.js';
-import { tempDir } from '../cli/helpers.js';
+import { tempFiles } from './helpers.js';
 
 /** Code point order (what SQLite's BINARY collation gives for UTF-8 text), not UTF-16 order. */
 function compareCodePoints(a: string, b: string): number {
@@ -166,25 +165,27 @@ function expected(m: Model): Observed {
   return { rows: m.rows, users };
 }
 
-let dir: string;
-let cleanup: () => Promise<void>;
-let fileNo = 0;
-beforeAll(async () => {
-  ({ dir, cleanup } = await tempDir());
-});
-afterAll(() => cleanup?.());
-
+const fileStore = tempFiles('p').file;
 describe.each([
-  ['in memory', () => ':memory:', 150, openSqliteStore],
-  ['in a file', () => join(dir, `p${++fileNo}.db`), 60, openSqliteStore],
+  ['in memory', () => ':memory:', 150, openSqliteStore, {}],
+  ['in a file', fileStore, 60, openSqliteStore, {}],
   // The server's default: the same SQL behind a worker thread, events packed into columns.
-  ['in a file, in a worker thread', () => join(dir, `p${++fileNo}.db`), 20, openThreadedSqliteStore],
-])('the store, %s', (_name, where, numRuns, open) => {
+  ['in a file, in a worker thread', fileStore, 20, openThreadedSqliteStore, {}],
+  // The checkpointer thread copying and handing over every couple of pages, between any two applies.
+  [
+    'in a file, checkpointed by its thread every 2 pages',
+    fileStore,
+    20,
+    openSqliteStore,
+    { walAutocheckpoint: 2 },
+  ],
+  ['in a file, checkpointed inline', fileStore, 20, openSqliteStore, { checkpoint: 'inline' as const }],
+])('the store, %s', (_name, where, numRuns, open, options) => {
   test("any permutation of the same events, in any split into apply() calls, gives the same state: the model's", async () => {
     await fc.assert(
       fc.asyncProperty(scenario, async ({ events, permuted, cuts, yieldEvery }) => {
-        const whole = await open(where());
-        const pieces = await open(where(), { yieldEvery });
+        const whole = await open(where(), options);
+        const pieces = await open(where(), { ...options, yieldEvery });
         try {
           const r = await whole.apply(events);
           expect(r.applied + r.ignored).toBe(events.length);
@@ -206,7 +207,7 @@ describe.each([
   test('applying events again changes nothing and ignores them all (idempotence)', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(eventArb, { maxLength: 30 }), async (events) => {
-        const store = await openSqliteStore(where());
+        const store = await open(where(), options);
         try {
           await store.apply(events);
           const once = await observe(store);

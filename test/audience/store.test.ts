@@ -6,7 +6,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, describe, expect, test } from 'vitest';
 import type { SegmentEvent } from '../../src/audience/segment-event.js';
 import {
   type AudienceStore,
@@ -17,19 +17,10 @@ import {
   SCHEMA_VERSION,
 } from '../../src/audience/store/index.js';
 import { SluiceError } from '../../src/core/errors.js';
-import { tempDir } from '../cli/helpers.js';
-import { codeOf, failure } from './helpers.js';
+import { codeOf, failure, tempFiles } from './helpers.js';
 
-let dir: string;
-let cleanup: () => Promise<void>;
-let fileNo = 0;
-
-beforeAll(async () => {
-  ({ dir, cleanup } = await tempDir());
-});
-afterAll(() => cleanup?.());
-
-const freshPath = (): string => join(dir, `store-${++fileNo}.db`);
+const temp = tempFiles('store');
+const freshPath = temp.file;
 
 function add(seg: string, ts: number, ttl?: number, uid = 'u1', ns = 'acme'): SegmentEvent {
   return ttl === undefined ? { ns, uid, seg, op: 'add', ts } : { ns, uid, seg, op: 'add', ts, ttl };
@@ -389,13 +380,17 @@ describe('durability and opening', () => {
     }
   });
 
-  test('a file store uses WAL with synchronous NORMAL by default (FULL on request), a 64 MiB cache, checkpoints every 10000 pages', async () => {
+  test('a file store uses WAL with synchronous NORMAL by default (FULL on request), a 64 MiB cache, inline checkpoints every 20000 pages', async () => {
     const path = freshPath();
     for (const [synchronous, level] of [
       [undefined, 1],
       ['full', 2],
     ] as const) {
-      const store = await openSqliteStore(path, synchronous ? { synchronous } : {});
+      // The background checkpointer turns SQLite's own off (test/audience/checkpointer.test.ts).
+      const store = await openSqliteStore(path, {
+        checkpoint: 'inline',
+        ...(synchronous ? { synchronous } : {}),
+      });
       await store.apply([add('s', 1)]);
       const peek = new Database(path, { readonly: true });
       expect(peek.pragma('journal_mode', { simple: true })).toBe('wal');
@@ -403,7 +398,7 @@ describe('durability and opening', () => {
       // The level is per connection; read it through the store's own (a private field).
       const db = (store as unknown as { db: Database.Database }).db;
       expect(db.pragma('synchronous', { simple: true })).toBe(level);
-      expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(10_000);
+      expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(20_000);
       expect(db.pragma('cache_size', { simple: true })).toBe(-64 * 1024);
       await store.close();
     }
@@ -423,10 +418,12 @@ describe('durability and opening', () => {
   });
 
   test('a path in a missing directory, or a file that is not a database, fails with SLUICE_E_OUTPUT', async () => {
-    expect(await codeOf(openSqliteStore(join(dir, 'missing', 'a.db')))).toBe('SLUICE_E_OUTPUT');
+    expect(await codeOf(openSqliteStore(join(temp.dir(), 'missing', 'a.db')))).toBe('SLUICE_E_OUTPUT');
     // The same error through the worker thread.
-    expect(await codeOf(openThreadedSqliteStore(join(dir, 'missing', 'a.db')))).toBe('SLUICE_E_OUTPUT');
-    const text = join(dir, 'text.txt');
+    expect(await codeOf(openThreadedSqliteStore(join(temp.dir(), 'missing', 'a.db')))).toBe(
+      'SLUICE_E_OUTPUT',
+    );
+    const text = join(temp.dir(), 'text.txt');
     await writeFile(text, 'this is not a database, just text long enough to have a header\n'.repeat(10));
     expect(await codeOf(openSqliteStore(text))).toBe('SLUICE_E_OUTPUT');
   });

@@ -127,9 +127,24 @@ limits:
     expect(problems(`${GOOD}\nstoreOptions: { walAutocheckpoint: -1 }\n`)).toContain(
       'storeOptions.walAutocheckpoint: expected an integer from 0',
     );
-    const bad = problems(`${GOOD}\nstoreOptions: { synchronous: off, thread: yes please }\n`);
+    expect(parseConfig(`${GOOD}\nstoreOptions: { checkpoint: inline }\n`).storeOptions).toEqual({
+      synchronous: 'normal',
+      thread: true,
+      checkpoint: 'inline',
+    });
+    const bad = problems(
+      `${GOOD}\nstoreOptions: { synchronous: off, thread: yes please, checkpoint: never }\n`,
+    );
     expect(bad).toContain('storeOptions.synchronous: expected normal or full, got "off"');
     expect(bad).toMatch(/storeOptions\.thread: expected .*, got "yes please"/);
+    expect(bad).toContain('storeOptions.checkpoint: expected background or inline, got "never"');
+  });
+
+  it('keeps two group commits in flight with the store in its thread, one without (unless set)', () => {
+    expect(parseConfig(GOOD).groupCommit.maxInFlight).toBe(2);
+    expect(parseConfig(`${GOOD}\nstoreOptions: { thread: false }\n`).groupCommit.maxInFlight).toBe(1);
+    const set = `${GOOD}\nstoreOptions: { thread: false }\ngroupCommit: { maxInFlight: 3 }\n`;
+    expect(parseConfig(set).groupCommit.maxInFlight).toBe(3);
   });
 
   it('takes a rate limit by requests, by events, or both, each with its burst', () => {

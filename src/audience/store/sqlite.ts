@@ -25,6 +25,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type BetterSqlite3 from 'better-sqlite3';
 import { SluiceError } from '../../core/errors.js';
 import { ALL_SEGMENTS, describeValue, type SegmentEvent, validateSegmentEvent } from '../segment-event.js';
+import { type Checkpointer, type CheckpointResult, startCheckpointer } from './checkpointer.js';
 import type { ApplyResult, AudienceStore, Membership, StoreRow } from './types.js';
 
 export interface SqliteStoreOptions {
@@ -55,14 +56,25 @@ export interface SqliteStoreOptions {
    */
   cacheMiB?: number;
   /**
-   * WAL pages (4 KiB each) after which a commit copies the WAL back into the database
-   * (`wal_autocheckpoint`). A checkpoint runs inside the `apply` whose commit crosses the
-   * limit and blocks the event loop while it copies and fsyncs; a larger limit means
-   * fewer, longer checkpoints and a larger WAL file. SQLite's default, 1000, halved the
-   * throughput of random-key loads here (ADR 0006). 0 turns automatic checkpoints off.
-   * @default 10000
+   * WAL pages (4 KiB each) past which the WAL is copied back into the database and
+   * started over. With `checkpoint: 'inline'` this is SQLite's `wal_autocheckpoint`: the
+   * `apply` whose commit crosses it copies and fsyncs while the event loop waits (SQLite's
+   * default, 1000, halved the throughput of random-key loads here: ADR 0006). With
+   * `'background'`, the WAL's size at which the checkpointer thread hands the writer the
+   * last step (fewer hand-overs, fewer short pauses: 20000 measured better than 10000,
+   * ADR 0010). 0 turns checkpoints off (the WAL then grows until the store is closed).
+   * @default 20000
    */
   walAutocheckpoint?: number;
+  /**
+   * Who copies the WAL back into the database (file databases only; ADR 0010).
+   * `'background'` (the default): a thread of its own, with its own connection, so a
+   * commit pauses only for the last few frames (about 10 ms) instead of the whole copy
+   * and its fsyncs (60-100 ms). `'inline'`: SQLite's own automatic checkpoints, inside
+   * the commit that crosses `walAutocheckpoint`; one thread fewer.
+   * @default 'background'
+   */
+  checkpoint?: 'background' | 'inline';
 }
 
 /** Marks a SQLite file as a sluice audience store (`PRAGMA application_id`): ASCII "sluA". */
@@ -123,6 +135,9 @@ UNION ALL
 SELECT ns, uid, '*', 'remove', ts, NULL FROM optouts
 ORDER BY 1, 2, 3`;
 
+/** The defaults of the tuning options (the bare-upsert reference in `bench/` uses them too). */
+export const STORE_DEFAULTS = { cacheMiB: 64, walAutocheckpoint: 20_000 } as const;
+
 /**
  * The store's SQL, for the bare-upsert reference in `bench/serve.mjs`: the benchmark
  * must time exactly the statements `apply` runs, not a copy that may drift.
@@ -182,8 +197,9 @@ export async function openSqliteStore(
   const yieldEvery = options.yieldEvery ?? 5000;
   const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
   const synchronous = options.synchronous ?? 'normal';
-  const cacheMiB = options.cacheMiB ?? 64;
-  const walAutocheckpoint = options.walAutocheckpoint ?? 10_000;
+  const cacheMiB = options.cacheMiB ?? STORE_DEFAULTS.cacheMiB;
+  const walAutocheckpoint = options.walAutocheckpoint ?? STORE_DEFAULTS.walAutocheckpoint;
+  const checkpoint = options.checkpoint ?? 'background';
   if (typeof path !== 'string' || path.trim() === '') {
     throw optionError('sqlite store path', 'a file path or ":memory:"', path);
   }
@@ -201,6 +217,9 @@ export async function openSqliteStore(
   if (synchronous !== 'normal' && synchronous !== 'full') {
     throw optionError('synchronous', '"normal" or "full"', synchronous);
   }
+  if (checkpoint !== 'background' && checkpoint !== 'inline') {
+    throw optionError('checkpoint', '"background" or "inline"', checkpoint);
+  }
   // Loaded here, not at import: `import 'sluice'` must not cost every conversion the
   // driver's load time, nor fail where the native addon is not built for this Node.
   let Database: typeof BetterSqlite3;
@@ -212,15 +231,21 @@ export async function openSqliteStore(
   const memory = path === ':memory:';
   let db: Db | undefined;
   let reader: Db | undefined;
+  let checkpointer: Checkpointer | undefined;
   try {
     db = new Database(path, { timeout: busyTimeoutMs });
     initialize(db, path, memory, synchronous);
     db.pragma(`cache_size = ${-cacheMiB * 1024}`);
     if (!memory) {
+      // SQLite's own checkpoints stay on until the checkpointer thread runs, and come
+      // back if it fails.
       db.pragma(`wal_autocheckpoint = ${walAutocheckpoint}`);
       reader = new Database(path, { timeout: busyTimeoutMs, fileMustExist: true });
       reader.pragma('query_only = ON');
       reader.pragma(`cache_size = ${-cacheMiB * 1024}`);
+      if (checkpoint === 'background' && walAutocheckpoint > 0) {
+        checkpointer = startCheckpointer({ path, threshold: walAutocheckpoint, busyTimeoutMs });
+      }
     }
   } catch (e) {
     reader?.close();
@@ -228,7 +253,7 @@ export async function openSqliteStore(
     if (e instanceof SluiceError) throw e;
     throw openError(path, (e as Error).message, e);
   }
-  return new SqliteStore(db, reader, path, yieldEvery);
+  return new SqliteStore(db, reader, path, yieldEvery, checkpointer, walAutocheckpoint);
 }
 
 function initialize(db: Db, path: string, memory: boolean, synchronous: 'normal' | 'full'): void {
@@ -271,6 +296,9 @@ class SqliteStore implements AudienceStore {
   private readonly commit: Stmt;
   private readonly rollback: Stmt;
   private readonly readers: Readers;
+  private readonly walCheckpoint: Stmt;
+  /** True once SQLite's own checkpoints are off because the checkpointer thread runs. */
+  private inlineOff = false;
   /** The end of the queue of calls that must not overlap (every apply; reads too in memory). */
   private tail: Promise<unknown> = Promise.resolve();
   private closing: Promise<void> | undefined;
@@ -281,7 +309,10 @@ class SqliteStore implements AudienceStore {
     private readonly reader: Db | undefined,
     private readonly path: string,
     private readonly yieldEvery: number,
+    private checkpointer: Checkpointer | undefined,
+    private readonly walAutocheckpoint: number,
   ) {
+    this.walCheckpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
     this.upsertSegment = db.prepare(UPSERT_SEGMENT);
     this.upsertOptout = db.prepare(UPSERT_OPTOUT);
     this.begin = db.prepare('BEGIN IMMEDIATE');
@@ -344,7 +375,8 @@ class SqliteStore implements AudienceStore {
   }
 
   close(): Promise<void> {
-    this.closing ??= this.tail.then(() => {
+    this.closing ??= this.tail.then(async () => {
+      await this.checkpointer?.stop();
       this.reader?.close();
       this.db.close();
     });
@@ -386,6 +418,7 @@ class SqliteStore implements AudienceStore {
     const { upsertSegment, upsertOptout, yieldEvery } = this;
     let applied = 0;
     try {
+      this.followCheckpointer();
       this.begin.run();
       for (let start = 0; start < events.length; start += yieldEvery) {
         if (start > 0) await yieldToEventLoop();
@@ -410,7 +443,26 @@ class SqliteStore implements AudienceStore {
       }
       throw storeError(this.path, 'apply', e);
     }
+    try {
+      this.checkpointer?.finish(() => this.walCheckpoint.get() as CheckpointResult);
+    } catch {
+      // The commit is durable whatever this step does; a disk that fails here fails
+      // the next transaction, which reports it.
+    }
     return { applied, ignored: events.length - applied };
+  }
+
+  /** Turns SQLite's own checkpoints off once the checkpointer thread runs, and on again if it fails. */
+  private followCheckpointer(): void {
+    const ck = this.checkpointer;
+    if (!ck) return;
+    if (ck.failed) {
+      this.db.pragma(`wal_autocheckpoint = ${this.walAutocheckpoint}`);
+      this.checkpointer = undefined;
+    } else if (ck.running && !this.inlineOff) {
+      this.db.pragma('wal_autocheckpoint = 0');
+      this.inlineOff = true;
+    }
   }
 }
 

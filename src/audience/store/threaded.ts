@@ -14,10 +14,9 @@
  * flight and every later call with `SLUICE_E_SINK`: never a silent loss. The worker
  * does not keep the process alive while no call is in flight.
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { type ErrorCode, isSluiceError, SluiceError, type Stage } from '../../core/errors.js';
+import { workerScript } from '../../core/worker-script.js';
 import type { SegmentEvent } from '../segment-event.js';
 import type { SqliteStoreOptions } from './sqlite.js';
 import type { ApplyResult, AudienceStore, Membership, StoreRow } from './types.js';
@@ -131,20 +130,6 @@ function fromWireError(w: WireError): SluiceError {
   return new SluiceError(w.code ?? 'SLUICE_E_SINK', w.message, { stage: w.stage ?? 'sink' });
 }
 
-function storeWorkerScript(): URL {
-  const here = import.meta.url;
-  if (!here.endsWith('.ts')) return new URL('./store-worker.js', here);
-  // From source (tests), run the built worker, as the thread pool does.
-  const built = new URL('../../../dist/src/audience/store/store-worker.js', here);
-  if (!existsSync(fileURLToPath(built))) {
-    throw new SluiceError(
-      'SLUICE_E_INTERNAL',
-      `the store worker ${fileURLToPath(built)} is missing: run npm run build`,
-    );
-  }
-  return built;
-}
-
 interface Call {
   resolve(value: unknown): void;
   reject(e: unknown): void;
@@ -158,7 +143,9 @@ export async function openThreadedSqliteStore(
   path: string,
   options: SqliteStoreOptions = {},
 ): Promise<AudienceStore> {
-  const worker = new Worker(storeWorkerScript(), { workerData: { path, options } });
+  const worker = new Worker(workerScript(import.meta.url, 'src/audience/store/store-worker.js'), {
+    workerData: { path, options },
+  });
   const store = new ThreadedStore(worker, path);
   try {
     await store.ready;

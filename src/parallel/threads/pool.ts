@@ -10,10 +10,9 @@
  * never a silent gap. Chunks are not retried: a transform with side effects would
  * see records twice, and a deterministic crash would only crash again.
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { type ResourceLimits, Worker } from 'node:worker_threads';
 import { isSluiceError, SluiceError } from '../../core/errors.js';
+import { workerScript } from '../../core/worker-script.js';
 import { workerProfilePath } from './profile.js';
 import type { FromWorker, Job, JobResult, Replay, ToWorker, WireError, WorkerInit } from './protocol.js';
 
@@ -43,20 +42,6 @@ interface Slot {
   load: number;
 }
 
-/** The worker script: next to this module when built; from the build when this module runs from source (tests). */
-export function workerScript(): URL {
-  const here = import.meta.url;
-  if (!here.endsWith('.ts')) return new URL('./worker.js', here);
-  const built = new URL('../../../dist/src/parallel/threads/worker.js', here);
-  if (!existsSync(fileURLToPath(built))) {
-    throw new SluiceError(
-      'SLUICE_E_INTERNAL',
-      `the worker script ${fileURLToPath(built)} is missing: run npm run build (threads run built code)`,
-    );
-  }
-  return built;
-}
-
 export class WorkerPool {
   private readonly slots: Slot[] = [];
   private readonly running = new Map<number, Running>();
@@ -81,7 +66,7 @@ export class WorkerPool {
   }
 
   private constructor(private readonly options: PoolOptions) {
-    const script = workerScript();
+    const script = workerScript(import.meta.url, 'src/parallel/threads/worker.js');
     const ready: Promise<void>[] = [];
     for (let i = 1; i <= options.threads; i++) {
       const init: WorkerInit = {

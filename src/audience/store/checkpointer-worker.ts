@@ -1,0 +1,53 @@
+/**
+ * The thread side of {@link startCheckpointer} (`checkpointer.ts` has the protocol): a
+ * connection of its own that copies the WAL back into the database with PASSIVE
+ * checkpoints, which never block the writer, and hands the writer the short last step
+ * once the WAL has grown past its threshold.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+import {
+  type CheckpointerInit,
+  type CheckpointResult,
+  FINISHING,
+  READY,
+  Slot,
+  WORKING,
+} from './checkpointer.js';
+
+const port = parentPort;
+if (!port) throw new Error('checkpointer-worker.js runs only as a worker thread');
+const { path, threshold, busyTimeoutMs, shared } = workerData as CheckpointerInit;
+const s = new Int32Array(shared);
+const stopped = () => Atomics.load(s, Slot.Stop) !== 0;
+
+const db = new Database(path, { timeout: busyTimeoutMs, fileMustExist: true });
+// A checkpoint fsyncs the WAL before copying and the database after, as the writer's would.
+db.pragma('synchronous = NORMAL');
+const checkpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
+port.postMessage('ready');
+
+let lastLog = -1;
+while (!stopped()) {
+  const r = checkpoint.get() as CheckpointResult;
+  Atomics.add(s, Slot.Passes, 1);
+  if (r.busy === 0 && r.log >= threshold && r.checkpointed === r.log) {
+    // Caught up with a WAL past its threshold. Only a checkpoint that ends with every
+    // frame copied, between two of the writer's transactions, lets the next transaction
+    // start the WAL over: while the writer keeps writing, this thread never gets there.
+    // So the writer finishes the few frames written since, between two commits.
+    if (Atomics.compareExchange(s, Slot.State, WORKING, READY) === WORKING) {
+      Atomics.wait(s, Slot.State, READY, 1000);
+      // Not taken (the writer went idle): take it back, and go on copying.
+      if (Atomics.compareExchange(s, Slot.State, READY, WORKING) === FINISHING) {
+        while (Atomics.load(s, Slot.State) === FINISHING) Atomics.wait(s, Slot.State, FINISHING, 100);
+      }
+    }
+  } else if (r.busy !== 0 || r.checkpointed === r.log) {
+    // Nothing left to copy (or another checkpoint is running): wait a little, longer
+    // while the writer is idle.
+    Atomics.wait(s, Slot.Stop, 0, r.log === lastLog ? 50 : 5);
+  }
+  lastLog = r.log;
+}
+db.close();

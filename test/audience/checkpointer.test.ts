@@ -1,0 +1,159 @@
+/**
+ * The store's background checkpointer (ADR 0010): the WAL starts over under continuous
+ * writes, SQLite's own checkpoints are off while the thread runs, closing leaves no WAL
+ * behind, and a thread that fails leaves the store checkpointing inline, with a warning.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, test } from 'vitest';
+import type { SegmentEvent } from '../../src/audience/segment-event.js';
+import { startCheckpointer } from '../../src/audience/store/checkpointer.js';
+import { openSqliteStore, openThreadedSqliteStore } from '../../src/audience/store/index.js';
+import { failure, tempFiles } from './helpers.js';
+
+const temp = tempFiles('ck');
+const freshPath = temp.file;
+
+/** `n` adds spread over many users, so every apply dirties pages all over the table. */
+function batch(round: number, n: number): SegmentEvent[] {
+  const out: SegmentEvent[] = [];
+  for (let i = 0; i < n; i++) {
+    const u = (i * 7919 + round * 104_729) % 50_000;
+    out.push({ ns: 'acme', uid: `user-${u}`, seg: `s${(i + round) % 40}`, op: 'add', ts: round + 1 });
+  }
+  return out;
+}
+
+const walBytes = (path: string): number => (existsSync(`${path}-wal`) ? statSync(`${path}-wal`).size : 0);
+const privateDb = (store: unknown) => (store as { db: Database.Database }).db;
+
+async function until(what: string, ok: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+describe('a file store checkpointed by its thread', () => {
+  test('under back-to-back applies the WAL starts over and stays near its threshold', async () => {
+    const path = freshPath();
+    // 64 pages (256 KiB): the writes below put well over 50 MiB of frames through the WAL.
+    const store = await openSqliteStore(path, { walAutocheckpoint: 64 });
+    let framesWritten = 0;
+    try {
+      for (let round = 0; round < 400; round++) {
+        await store.apply(batch(round, 200));
+        // A server's applies come between I/O callbacks; the thread's messages need a turn too.
+        if (round % 10 === 0) await new Promise((r) => setImmediate(r));
+        // Without the hand-over the WAL only grows: SQLite's own checkpoints are off.
+        if (round === 399) expect(privateDb(store).pragma('wal_autocheckpoint', { simple: true })).toBe(0);
+      }
+      framesWritten = (privateDb(store).pragma('wal_checkpoint(PASSIVE)') as { log: number }[])[0]!.log;
+      const snapshot = await store.snapshot();
+      expect(snapshot.length).toBeGreaterThan(10_000);
+    } finally {
+      await store.close();
+    }
+    // Bounded by the threshold plus what is written while the thread catches up, not by
+    // the 400 applies' frames (over 10,000 of them).
+    expect(framesWritten).toBeLessThan(4000);
+    expect(existsSync(`${path}-wal`)).toBe(false);
+  });
+
+  test('with checkpoint: inline, SQLite checkpoints inside commits, at the threshold', async () => {
+    const path = freshPath();
+    const store = await openSqliteStore(path, { checkpoint: 'inline', walAutocheckpoint: 64 });
+    try {
+      for (let round = 0; round < 50; round++) await store.apply(batch(round, 200));
+      expect(privateDb(store).pragma('wal_autocheckpoint', { simple: true })).toBe(64);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('closing stops the thread first, so the writer closes last and the WAL is gone', async () => {
+    for (const open of [openSqliteStore, openThreadedSqliteStore]) {
+      const path = freshPath();
+      const store = await open(path, { walAutocheckpoint: 16 });
+      for (let round = 0; round < 20; round++) await store.apply(batch(round, 100));
+      expect(walBytes(path)).toBeGreaterThan(0);
+      await store.close();
+      expect(existsSync(`${path}-wal`)).toBe(false);
+      // And the data is all there.
+      const peek = new Database(path, { readonly: true });
+      expect(peek.prepare('SELECT count(*) FROM segments').pluck().get()).toBe(
+        new Set(Array.from({ length: 20 }, (_, r) => batch(r, 100).map((e) => `${e.uid} ${e.seg}`)).flat())
+          .size,
+      );
+      peek.close();
+    }
+  });
+
+  test('a bad checkpoint option is an option error', async () => {
+    const e = await failure(openSqliteStore(freshPath(), { checkpoint: 'sometimes' as never }));
+    expect(e.code).toBe('SLUICE_E_OPTION');
+    expect(String(e)).toMatch(/checkpoint: expected "background" or "inline", got "sometimes"/);
+  });
+});
+
+describe('the checkpointer thread', () => {
+  test('hands the last step to the writer once the WAL is past its threshold, and the WAL starts over', async () => {
+    const path = freshPath();
+    const db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    db.pragma('wal_autocheckpoint = 0');
+    db.exec('CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT)');
+    const insert = db.prepare('INSERT OR REPLACE INTO t VALUES (?, ?)');
+    const write = db.transaction((round: number) => {
+      for (let i = 0; i < 100; i++) insert.run((i * 7919 + round * 31) % 20_000, 'x'.repeat(50));
+    });
+    const checkpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
+    const ck = startCheckpointer({ path, threshold: 32, busyTimeoutMs: 1000 });
+    try {
+      await until('the thread to run', () => ck.running);
+      for (let round = 0; ck.stats().restarts < 3; round++) {
+        write(round);
+        ck.finish(() => checkpoint.get() as never);
+        if (round % 10 === 0) await new Promise((r) => setTimeout(r, 1));
+        if (round > 20_000)
+          throw new Error(`no restart after ${round} transactions: ${JSON.stringify(ck.stats())}`);
+      }
+      expect(ck.stats().passes).toBeGreaterThan(0);
+      expect(ck.failed).toBeUndefined();
+    } finally {
+      await ck.stop();
+      db.close();
+    }
+    expect(ck.running).toBe(false);
+  });
+
+  test('that cannot open its database fails, warns once, and finish() does nothing', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      const ck = startCheckpointer({
+        path: join(temp.dir(), 'missing', 'x.db'),
+        threshold: 10,
+        busyTimeoutMs: 100,
+      });
+      await until('the thread to fail', () => ck.failed !== undefined);
+      expect(ck.running).toBe(false);
+      let called = false;
+      ck.finish(() => {
+        called = true;
+        return { busy: 0, log: 0, checkpointed: 0 };
+      });
+      expect(called).toBe(false);
+      await until('the warning', () => warnings.length > 0);
+      expect(warnings).toHaveLength(1);
+      expect((warnings[0] as Error & { code?: string }).code).toBe('SLUICE_W_CHECKPOINTER');
+      expect(warnings[0]!.message).toMatch(/checkpointer thread stopped .*checkpoints inline/);
+      await ck.stop();
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+});
