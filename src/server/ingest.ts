@@ -188,7 +188,7 @@ export async function ingest(
   if (length > limits.maxBodyBytes) throw tooLarge(limits.maxBodyBytes, 0);
 
   const key = req.headers['idempotency-key'];
-  const idem = deps.idempotency.begin(
+  const idem = await deps.idempotency.begin(
     ctx.principal.id,
     Array.isArray(key) ? key[0] : key,
     `${ctx.ns}\u0000${region}\u0000${format.name}\u0000${JSON.stringify(options)}`,
@@ -212,7 +212,8 @@ export async function ingest(
     if (/^100-continue$/i.test(req.headers.expect ?? '')) res.writeContinue();
     const result = await run(req, ctx, deps, format, tokens, encoding, region);
     const body = JSON.stringify(result);
-    if (idem.kind === 'run') idem.finish(body);
+    // Recorded before it is sent: a client that never receives it retries, and is answered.
+    if (idem.kind === 'run') await idem.finish(body);
     sendJson(res, 200, body);
   } catch (e) {
     if (idem.kind === 'run') idem.abandon();

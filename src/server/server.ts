@@ -163,7 +163,12 @@ export class SluiceServer {
       config,
       registry: options.registry ?? defaultRegistry,
       committer: this.committer,
-      idempotency: new IdempotencyCache(config.idempotency.maxEntries, config.idempotency.ttlMs),
+      idempotency: new IdempotencyCache({
+        ...config.idempotency,
+        log: this.store.idempotency,
+        onLogError: (e) =>
+          this.log('warn', 'idempotency record not written', { error: (e as Error).message ?? String(e) }),
+      }),
       metrics: m,
     };
     const { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs } = config.limits;

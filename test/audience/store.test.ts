@@ -16,6 +16,7 @@ import {
   parseStoreTarget,
   SCHEMA_VERSION,
 } from '../../src/audience/store/index.js';
+import { SQL } from '../../src/audience/store/sqlite.js';
 import { SluiceError } from '../../src/core/errors.js';
 import { codeOf, failure, tempFiles } from './helpers.js';
 
@@ -474,4 +475,47 @@ describe('store targets', () => {
     await store.close();
     expect(await codeOf(openStore('postgres://x'))).toBe('SLUICE_E_OPTION');
   });
+});
+
+describe.each([
+  ['in memory', () => ':memory:', openSqliteStore],
+  ['in a file', freshPath, openSqliteStore],
+  ['in a worker thread', freshPath, openThreadedSqliteStore],
+])('the idempotency log, %s', (_name, where, open) => {
+  test('keeps, replaces, reads back and prunes answers by time', async () => {
+    const store = await open(where());
+    try {
+      const log = store.idempotency!;
+      expect(await log.get('p\u0000k1')).toBeUndefined();
+      await log.put('p\u0000k1', { fingerprint: 'acme', body: '{"accepted":1}', at: 1000 });
+      await log.put('p\u0000k2', { fingerprint: 'acme', body: '{"accepted":2}', at: 2000 });
+      expect(await log.get('p\u0000k1')).toEqual({ fingerprint: 'acme', body: '{"accepted":1}', at: 1000 });
+      await log.put('p\u0000k1', { fingerprint: 'other', body: '{"accepted":3}', at: 3000 });
+      expect(await log.get('p\u0000k1')).toEqual({ fingerprint: 'other', body: '{"accepted":3}', at: 3000 });
+      expect(await log.prune(2500)).toBe(1);
+      expect(await log.get('p\u0000k2')).toBeUndefined();
+      expect(await log.get('p\u0000k1')).toBeDefined();
+      // Answers are not audience data.
+      expect(await store.snapshot()).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+test('a store file written before the idempotency log gets it on open, and keeps it across reopen', async () => {
+  const path = freshPath();
+  // Schema version 1 as the first sluice wrote it: no idempotency table.
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.exec(SQL.schema);
+  db.prepare("INSERT INTO segments VALUES ('acme', 'u1', 's', 'add', 5, NULL)").run();
+  db.close();
+  const first = await openSqliteStore(path);
+  expect(await first.user('acme', 'u1', NOW)).toEqual([{ seg: 's', ts: 5 }]);
+  await first.idempotency!.put('p\u0000k', { fingerprint: 'f', body: 'b', at: 7 });
+  await first.close();
+  const again = await openThreadedSqliteStore(path);
+  expect(await again.idempotency!.get('p\u0000k')).toEqual({ fingerprint: 'f', body: 'b', at: 7 });
+  await again.close();
 });

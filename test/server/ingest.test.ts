@@ -1,5 +1,8 @@
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openThreadedSqliteStore } from '../../src/audience/store/index.js';
+import { tempDir } from '../cli/helpers.js';
 import { ndjson, startTestServer, type TestServer } from './helpers.js';
 
 const T0 = 1714564800000;
@@ -310,5 +313,41 @@ describe('Idempotency-Key', () => {
   it('answers 400 for a malformed key', async () => {
     const r = await t.post('acme', '', { headers: { 'idempotency-key': 'has space' } });
     expect(r.status).toBe(400);
+  });
+
+  it('remembers answers across a restart, in the store (a file store in its thread, as sluice serve opens it)', async () => {
+    const { dir, cleanup } = await tempDir();
+    const path = join(dir, 'audience.db');
+    try {
+      const body = ndjson([{ uid: 'restart', seg: 's' }]);
+      const key = { 'idempotency-key': 'across-restart' };
+      let store = await openThreadedSqliteStore(path);
+      let s = await startTestServer({ store });
+      const first = await s.post('acme', body, { headers: key });
+      expect(first.status).toBe(200);
+      const [before] = await store.user('acme', 'restart');
+      await s.close();
+      await store.close();
+      await new Promise((r) => setTimeout(r, 5));
+
+      store = await openThreadedSqliteStore(path);
+      s = await startTestServer({ store });
+      try {
+        const retry = await s.post('acme', body, { headers: key });
+        expect(retry.status).toBe(200);
+        expect(retry.text).toBe(first.text);
+        expect(retry.headers['idempotent-replayed']).toBe('true');
+        // Applied again, the event would carry a later time of receipt.
+        expect(await store.user('acme', 'restart')).toEqual([before]);
+        // And a key reused for something else is still caught after the restart.
+        const other = await s.post('client-a', body, { headers: key });
+        expect(other.status).toBe(422);
+      } finally {
+        await s.close();
+        await store.close();
+      }
+    } finally {
+      await cleanup();
+    }
   });
 });

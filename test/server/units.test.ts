@@ -5,6 +5,7 @@ import { type AudienceStore, openSqliteStore } from '../../src/audience/store/in
 import type { SluiceError } from '../../src/core/errors.js';
 import type { RateLimitConfig } from '../../src/server/config.js';
 import { GroupCommitter } from '../../src/server/group-commit.js';
+import { IdempotencyCache } from '../../src/server/idempotency.js';
 import { LruCache } from '../../src/server/lru.js';
 import { RateLimiter } from '../../src/server/rate-limit.js';
 import { ndjson, startTestServer, until } from './helpers.js';
@@ -250,6 +251,75 @@ describe('GroupCommitter with several commits in flight', () => {
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect(((results[1] as PromiseRejectedResult).reason as SluiceError).code).toBe('SLUICE_E_SINK');
     expect((await store.snapshot()).map((r) => r.uid)).toEqual(['ok1', 'ok2']);
+    await store.close();
+  });
+});
+
+describe('IdempotencyCache over the store log', () => {
+  /** The real SQLite log, with its reads held until `release()`. */
+  async function heldLog() {
+    const store = await openSqliteStore(':memory:');
+    const log = store.idempotency!;
+    let release = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    return {
+      store,
+      release,
+      log: {
+        ...log,
+        get: async (id: string) => {
+          await gate;
+          return log.get(id);
+        },
+      },
+    };
+  }
+
+  it('answers 409 to a second request with the key while the store is still being asked', async () => {
+    const { store, release, log } = await heldLog();
+    const cache = new IdempotencyCache({ maxEntries: 10, ttlMs: 60_000, log });
+    const first = cache.begin('p', 'k', 'f');
+    await expect(cache.begin('p', 'k', 'f')).rejects.toMatchObject({ code: 'SLUICE_E_CONFLICT' });
+    release();
+    const run = await first;
+    expect(run.kind).toBe('run');
+    if (run.kind === 'run') await run.finish('{"accepted":1}');
+    expect(await cache.begin('p', 'k', 'f')).toEqual({ kind: 'replay', body: '{"accepted":1}' });
+    expect(await store.idempotency!.get('p\u0000k')).toMatchObject({
+      fingerprint: 'f',
+      body: '{"accepted":1}',
+    });
+    await store.close();
+  });
+
+  it('replays from the store after memory forgot, but not past the ttl; prunes expired answers', async () => {
+    const store = await openSqliteStore(':memory:');
+    let now = 1_000_000;
+    const options = { maxEntries: 10, ttlMs: 100_000, log: store.idempotency, now: () => now };
+    const run = await new IdempotencyCache(options).begin('p', 'old', 'f');
+    if (run.kind === 'run') await run.finish('first');
+    // A new cache is a restarted server: only the store remembers.
+    expect(await new IdempotencyCache(options).begin('p', 'old', 'f')).toEqual({
+      kind: 'replay',
+      body: 'first',
+    });
+    await expect(new IdempotencyCache(options).begin('p', 'old', 'g')).rejects.toMatchObject({
+      code: 'SLUICE_E_IDEMPOTENCY_MISMATCH',
+    });
+    now += 100_001;
+    const cache = new IdempotencyCache(options);
+    expect((await cache.begin('p', 'old', 'f')).kind).toBe('run');
+    // Recording another answer prunes the expired one from the store (in the background).
+    const other = await cache.begin('p', 'new', 'f');
+    if (other.kind === 'run') await other.finish('other');
+    const deadline = Date.now() + 5000;
+    while ((await store.idempotency!.get('p\u0000old')) !== undefined) {
+      if (Date.now() > deadline) throw new Error('the expired answer was not pruned');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(await store.idempotency!.get('p\u0000new')).toMatchObject({ body: 'other' });
     await store.close();
   });
 });

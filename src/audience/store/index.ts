@@ -10,7 +10,14 @@ import type { AudienceStore } from './types.js';
 
 export { APPLICATION_ID, openSqliteStore, SCHEMA_VERSION, type SqliteStoreOptions } from './sqlite.js';
 export { openThreadedSqliteStore } from './threaded.js';
-export type { ApplyResult, AudienceStore, Membership, StoreRow } from './types.js';
+export type {
+  ApplyResult,
+  AudienceStore,
+  IdempotencyLog,
+  IdempotencyRecord,
+  Membership,
+  StoreRow,
+} from './types.js';
 
 /** A parsed store target. */
 export interface StoreTarget {

@@ -26,7 +26,14 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { SluiceError } from '../../core/errors.js';
 import { ALL_SEGMENTS, describeValue, type SegmentEvent, validateSegmentEvent } from '../segment-event.js';
 import { type Checkpointer, type CheckpointResult, startCheckpointer } from './checkpointer.js';
-import type { ApplyResult, AudienceStore, Membership, StoreRow } from './types.js';
+import type {
+  ApplyResult,
+  AudienceStore,
+  IdempotencyLog,
+  IdempotencyRecord,
+  Membership,
+  StoreRow,
+} from './types.js';
 
 export interface SqliteStoreOptions {
   /**
@@ -103,6 +110,20 @@ PRAGMA user_version = ${SCHEMA_VERSION};
 `;
 
 /**
+ * Answers to requests with an `Idempotency-Key` (`IdempotencyLog`). Added after schema
+ * version 1 without changing it: created when missing, ignored by older readers.
+ */
+const IDEMPOTENCY_SCHEMA = `
+CREATE TABLE IF NOT EXISTS idempotency (
+  id          TEXT    NOT NULL PRIMARY KEY,
+  fingerprint TEXT    NOT NULL,
+  body        TEXT    NOT NULL,
+  at          INTEGER NOT NULL
+) STRICT;
+CREATE INDEX IF NOT EXISTS idempotency_at ON idempotency (at);
+`;
+
+/**
  * Last writer wins, with a total order on events of one key so the result is the
  * maximum whatever the arrival order: (ts, then remove > add with no ttl > add with a
  * larger ttl > add with a smaller ttl). Only a strictly greater event replaces the row.
@@ -151,6 +172,7 @@ interface Readers {
   user: Stmt;
   all: Stmt;
   ping: Stmt;
+  idempotency: Stmt;
 }
 
 function storeError(path: string, what: string, e: unknown): SluiceError {
@@ -274,6 +296,7 @@ function initialize(db: Db, path: string, memory: boolean, synchronous: 'normal'
       if (tables > 0)
         throw openError(path, 'the database has other tables: it is not a sluice audience store');
       db.exec(SCHEMA);
+      db.exec(IDEMPOTENCY_SCHEMA);
       return;
     }
     if (appId !== APPLICATION_ID)
@@ -286,10 +309,12 @@ function initialize(db: Db, path: string, memory: boolean, synchronous: 'normal'
         }`,
       );
     }
+    db.exec(IDEMPOTENCY_SCHEMA);
   }).immediate();
 }
 
 class SqliteStore implements AudienceStore {
+  readonly idempotency: IdempotencyLog;
   private readonly upsertSegment: Stmt;
   private readonly upsertOptout: Stmt;
   private readonly begin: Stmt;
@@ -324,6 +349,37 @@ class SqliteStore implements AudienceStore {
       user: r.prepare(SELECT_USER),
       all: r.prepare(SELECT_ALL),
       ping: r.prepare('SELECT count(*) FROM sqlite_schema'),
+      idempotency: r.prepare('SELECT fingerprint, body, at FROM idempotency WHERE id = ?'),
+    };
+    const putAnswer = db.prepare(
+      'INSERT INTO idempotency (id, fingerprint, body, at) VALUES (?, ?, ?, ?) ' +
+        'ON CONFLICT (id) DO UPDATE SET fingerprint = excluded.fingerprint, body = excluded.body, at = excluded.at',
+    );
+    const pruneAnswers = db.prepare('DELETE FROM idempotency WHERE at < ?');
+    const write = <T>(what: string, fn: () => T): Promise<T> => {
+      if (this.closing) return Promise.reject(this.closedError());
+      return this.enqueue(() => {
+        try {
+          return fn();
+        } catch (e) {
+          throw storeError(this.path, what, e);
+        }
+      });
+    };
+    this.idempotency = {
+      get: (id) => {
+        if (this.closing) return Promise.reject(this.closedError());
+        return this.read('read an idempotency record', () => {
+          const row = this.readers.idempotency.get(String(id)) as IdempotencyRecord | undefined;
+          return row === undefined ? undefined : { fingerprint: row.fingerprint, body: row.body, at: row.at };
+        });
+      },
+      put: (id, r) =>
+        write('record an idempotency record', () => {
+          putAnswer.run(String(id), String(r.fingerprint), String(r.body), Math.trunc(Number(r.at)));
+        }),
+      prune: (before) =>
+        write('prune idempotency records', () => pruneAnswers.run(Math.trunc(before)).changes),
     };
   }
 

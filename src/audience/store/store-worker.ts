@@ -11,7 +11,7 @@ import {
   toWireError,
   unpackEvents,
 } from './threaded.js';
-import type { AudienceStore } from './types.js';
+import type { AudienceStore, IdempotencyLog } from './types.js';
 
 const port = parentPort;
 if (!port) throw new Error('store-worker.js runs only as a worker thread');
@@ -25,6 +25,12 @@ try {
 } catch (e) {
   reply({ id: 0, ok: false, error: toWireError(e) });
   process.exit(1);
+}
+
+/** The SQLite store always keeps idempotency records. */
+function log(): IdempotencyLog {
+  if (!store.idempotency) throw new Error('the store keeps no idempotency records');
+  return store.idempotency;
 }
 
 /** A packed batch, or whatever the caller sent when it could not be packed (validation words it). */
@@ -45,6 +51,12 @@ async function answer(m: StoreRequest): Promise<unknown> {
       return store.snapshot();
     case 'ping':
       return store.ping();
+    case 'idempotency.get':
+      return log().get(m.key);
+    case 'idempotency.put':
+      return log().put(m.key, m.record);
+    case 'idempotency.prune':
+      return log().prune(m.before);
     case 'close':
       return store.close();
   }

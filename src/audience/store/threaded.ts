@@ -19,7 +19,14 @@ import { type ErrorCode, isSluiceError, SluiceError, type Stage } from '../../co
 import { workerScript } from '../../core/worker-script.js';
 import type { SegmentEvent } from '../segment-event.js';
 import type { SqliteStoreOptions } from './sqlite.js';
-import type { ApplyResult, AudienceStore, Membership, StoreRow } from './types.js';
+import type {
+  ApplyResult,
+  AudienceStore,
+  IdempotencyLog,
+  IdempotencyRecord,
+  Membership,
+  StoreRow,
+} from './types.js';
 
 /** Events as columns; `ttl` is NaN where an event has none. */
 export interface PackedEvents {
@@ -37,6 +44,9 @@ export type StoreRequest =
   | { id: number; op: 'user'; ns: string; uid: string; now: number | undefined }
   | { id: number; op: 'snapshot' }
   | { id: number; op: 'ping' }
+  | { id: number; op: 'idempotency.get'; key: string }
+  | { id: number; op: 'idempotency.put'; key: string; record: IdempotencyRecord }
+  | { id: number; op: 'idempotency.prune'; before: number }
   | { id: number; op: 'close' };
 
 export interface WireError {
@@ -158,6 +168,11 @@ export async function openThreadedSqliteStore(
 
 class ThreadedStore implements AudienceStore {
   readonly ready: Promise<void>;
+  readonly idempotency: IdempotencyLog = {
+    get: (key) => this.call({ op: 'idempotency.get', key }) as Promise<IdempotencyRecord | undefined>,
+    put: (key, record) => this.call({ op: 'idempotency.put', key, record }) as Promise<void>,
+    prune: (before) => this.call({ op: 'idempotency.prune', before }) as Promise<number>,
+  };
   private readonly calls = new Map<number, Call>();
   private nextId = 1;
   private dead: SluiceError | undefined;

@@ -43,7 +43,36 @@ export interface ApplyResult {
  */
 export type StoreRow = SegmentEvent;
 
+/** A remembered answer to a request that carried an `Idempotency-Key`. */
+export interface IdempotencyRecord {
+  /** What the request did (namespace, region, format, options): a reused key must match it. */
+  fingerprint: string;
+  /** The response body that was sent. */
+  body: string;
+  /** When it was answered (ms since the epoch). */
+  at: number;
+}
+
+/**
+ * Answers to requests with an `Idempotency-Key`, kept with the data they describe, so a
+ * client retrying after a server restart gets the first answer instead of applying its
+ * body again (`src/server/idempotency.ts`). Ids are opaque strings (the server's are the
+ * principal and the key).
+ */
+export interface IdempotencyLog {
+  get(id: string): Promise<IdempotencyRecord | undefined>;
+  /** Records (or replaces) the answer for `id`; resolves once it is as durable as an `apply`. */
+  put(id: string, record: IdempotencyRecord): Promise<void>;
+  /** Forgets every answer given before `before` (ms); resolves with how many. */
+  prune(before: number): Promise<number>;
+}
+
 export interface AudienceStore {
+  /**
+   * Where answers to idempotent requests are kept, when the store keeps them (the SQLite
+   * store does). Without it the server remembers them in memory only.
+   */
+  readonly idempotency?: IdempotencyLog;
   /**
    * Applies events atomically as one batch (all or none) and resolves once they are
    * committed (durability: see the implementation's options). Any order, and any split
