@@ -4,6 +4,7 @@
  * line, the exit code. Every decision about data belongs to the library.
  */
 import { stat } from 'node:fs/promises';
+import { redactUrl } from '../audience/store/postgres.js';
 import { describeIoError } from '../core/sources.js';
 import {
   type AnyFormat,
@@ -12,13 +13,16 @@ import {
   type ErrorPolicy,
   type FormatRegistry,
   isSluiceError,
+  openPostgresStore,
   type PipelineOptions,
   parseStoreTarget,
   pipeline,
   type SegmentEvent,
   type Sink,
   SluiceError,
+  type StoreTarget,
   sqliteSink,
+  storeSink,
   type TransformFn,
   validateSegmentEvent,
 } from '../index.js';
@@ -99,14 +103,14 @@ export async function convert(
   let storeSink: Sink<SegmentEvent> | undefined;
   try {
     const from = inferFrom(flags.from, inputs, registry);
-    const storePath = storeOutput === undefined ? undefined : parseStoreTarget(storeOutput)?.path;
-    await checkInputs(inputs, output ?? storePath);
+    const store = storeOutput === undefined ? undefined : parseStoreTarget(storeOutput);
+    await checkInputs(inputs, output ?? (store?.kind === 'sqlite' ? store.path : undefined));
     if (showProgress) progress = new ProgressLine({ stream: stderr, tty: stderr.isTTY === true });
     const threads = flags.threads ?? 0;
-    if (threads > 0 && storePath !== undefined) {
+    if (threads > 0 && store !== undefined) {
       throw new SluiceError(
         'SLUICE_E_USAGE',
-        '--threads does not apply to -o sqlite:<path>; use --threads 0',
+        '--threads does not apply to -o sqlite:<path> or postgres://…; use --threads 0',
         {
           stage: 'config',
         },
@@ -117,7 +121,7 @@ export async function convert(
     for (const path of flags.transform ?? []) {
       transforms.push(threads > 0 ? path : await importTransform(transformModule(path)));
     }
-    if (storePath !== undefined) storeSink = await openStoreSink(storePath, flags);
+    if (store !== undefined) storeSink = await openStoreSink(store, flags);
     const options: PipelineOptions = {
       inputs,
       from,
@@ -160,11 +164,12 @@ export async function convert(
 }
 
 /**
- * `-o sqlite:<path>` opens (creating if needed) the audience store before any input is
- * read. The items must be SegmentEvents (`-f segments`, or records shaped like one);
- * there is no output format, so `-t` (other than its default) and `-O` are usage errors.
+ * `-o sqlite:<path>` or `-o postgres://…` opens (creating if needed) the audience store
+ * before any input is read. The items must be SegmentEvents (`-f segments`, or records
+ * shaped like one); there is no output format, so `-t` (other than its default) and `-O`
+ * are usage errors.
  */
-async function openStoreSink(path: string, flags: ConvertFlags): Promise<Sink<SegmentEvent>> {
+async function openStoreSink(store: StoreTarget, flags: ConvertFlags): Promise<Sink<SegmentEvent>> {
   const misused =
     flags.to !== 'ndjson'
       ? `-t ${flags.to}`
@@ -174,11 +179,12 @@ async function openStoreSink(path: string, flags: ConvertFlags): Promise<Sink<Se
   if (misused !== undefined) {
     throw new SluiceError(
       'SLUICE_E_USAGE',
-      `${misused} does not apply to -o sqlite:<path> (events are stored, not serialized)`,
+      `${misused} does not apply to -o sqlite:<path> or postgres://… (events are stored, not serialized)`,
       { stage: 'config' },
     );
   }
-  return sqliteSink(path);
+  if (store.kind === 'sqlite') return sqliteSink(store.path);
+  return storeSink(await openPostgresStore(store.url), { name: redactUrl(store.url) });
 }
 
 /** `-f`, or the format of the first input's extension (`users.csv.gz` is csv); otherwise a usage error. */

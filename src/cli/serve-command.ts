@@ -29,12 +29,15 @@ export async function serve(flags: ServeFlags): Promise<number> {
   // Loaded only for this command: `sluice --help` must not load the server or SQLite.
   const [
     { loadConfig, parseListenAddress, SluiceServer, stderrLog },
-    { openSqliteStore, openThreadedSqliteStore },
+    { openPostgresStore, openSqliteStore, openThreadedSqliteStore },
   ] = await Promise.all([import('../server/index.js'), import('../audience/store/index.js')]);
   const config = await loadConfig(flags.config);
   const listen = flags.listen === undefined ? config.listen : parseListenAddress(flags.listen);
   const { thread, ...storeOptions } = config.storeOptions;
-  const store = await (thread ? openThreadedSqliteStore : openSqliteStore)(config.store.path, storeOptions);
+  const store =
+    config.store.kind === 'postgres'
+      ? await openPostgresStore(config.store.url)
+      : await (thread ? openThreadedSqliteStore : openSqliteStore)(config.store.path, storeOptions);
   const server = new SluiceServer({ config, store, ownsStore: true, log: stderrLog });
   try {
     await server.listen(listen);

@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { idProblem } from '../audience/segment-event.js';
+import { redactUrl } from '../audience/store/postgres.js';
 import { SluiceError } from '../core/errors.js';
 
 /** At least one of the two rates is set; each has its burst. */
@@ -45,8 +46,12 @@ export interface AuthorizerServiceConfig {
 
 export interface ServerConfig {
   listen: { host: string; port: number };
-  /** `sqlite:<path>`, the path resolved against the config file's folder, or `sqlite::memory:`. */
-  store: { kind: 'sqlite'; path: string };
+  /**
+   * `sqlite:<path>` (the path resolved against the config file's folder) or
+   * `sqlite::memory:`; or a PostgreSQL URL (`postgres://user@host:5432/database`; a
+   * password may come from PGPASSWORD instead of the URL).
+   */
+  store: { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
   /**
    * When a commit counts as durable (the store's `synchronous` option): `normal` survives
    * the process crashing; `full` also survives power loss, at one fsync per group commit.
@@ -364,10 +369,13 @@ export function resolveConfig(
     maxDelayMs: opt(gc.maxDelayMs, DEFAULTS.groupCommit.maxDelayMs, (v) =>
       c.integer('groupCommit.maxDelayMs', v, 0, 1000),
     ),
-    // Without its own thread the store writes on the event loop's thread: a second
-    // commit in flight would only wait behind the first, in a smaller group.
-    maxInFlight: opt(gc.maxInFlight, thread ? DEFAULTS.groupCommit.maxInFlight : 1, (v) =>
-      c.integer('groupCommit.maxInFlight', v, 1, 16),
+    // Without its own thread SQLite writes on the event loop's thread: a second commit in
+    // flight would only wait behind the first, in a smaller group. PostgreSQL writes in
+    // its own process.
+    maxInFlight: opt(
+      gc.maxInFlight,
+      thread || store?.kind === 'postgres' ? DEFAULTS.groupCommit.maxInFlight : 1,
+      (v) => c.integer('groupCommit.maxInFlight', v, 1, 16),
     ),
   };
   const id =
@@ -432,8 +440,13 @@ function parseListen(c: Checker, v: unknown): { host: string; port: number } | u
 }
 
 function parseStore(c: Checker, v: unknown, baseDir: string): ServerConfig['store'] | undefined {
+  if (typeof v === 'string' && /^postgres(ql)?:\/\//.test(v)) {
+    // Never echo a URL that may hold a password.
+    if (!URL.canParse(v)) return c.fail('store', 'a valid postgres:// URL', redactUrl(v));
+    return { kind: 'postgres', url: v };
+  }
   if (typeof v !== 'string' || !v.startsWith('sqlite:') || v.length === 'sqlite:'.length) {
-    return c.fail('store', '"sqlite:<path>" or "sqlite::memory:"', v);
+    return c.fail('store', '"sqlite:<path>", "sqlite::memory:" or "postgres://<host>/<database>"', v);
   }
   const path = v.slice('sqlite:'.length);
   return { kind: 'sqlite', path: path === ':memory:' || isAbsolute(path) ? path : resolve(baseDir, path) };

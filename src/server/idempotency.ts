@@ -72,7 +72,9 @@ export class IdempotencyCache {
       );
     }
     if (this.options.maxEntries === 0) return { kind: 'none' };
-    const id = `${principal}\u0000${key}`;
+    // Neither a principal id nor a key holds a control character: an LF cannot be in
+    // either, and unlike NUL a PostgreSQL text column takes it.
+    const id = `${principal}\n${key}`;
     const found = this.cache.get(id);
     if (found) return this.answer(found, fingerprint);
     // In memory before the store is asked, so a concurrent retry sees it in progress.

@@ -191,7 +191,8 @@ export async function ingest(
   const idem = await deps.idempotency.begin(
     ctx.principal.id,
     Array.isArray(key) ? key[0] : key,
-    `${ctx.ns}\u0000${region}\u0000${format.name}\u0000${JSON.stringify(options)}`,
+    // LF-separated: no id holds one, JSON escapes it, and a PostgreSQL text column takes it.
+    `${ctx.ns}\n${region}\n${format.name}\n${JSON.stringify(options)}`,
   );
   if (idem.kind === 'replay') {
     sendJson(res, 200, idem.body, {

@@ -1,5 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect } from 'vitest';
+import { afterAll, beforeAll, expect, inject } from 'vitest';
+import { openPostgresStore } from '../../src/audience/store/postgres.js';
+import type { AudienceStore } from '../../src/audience/store/types.js';
 import { SluiceError } from '../../src/core/errors.js';
 import { tempDir } from '../cli/helpers.js';
 
@@ -32,4 +35,18 @@ export function tempFiles(prefix: string): { file: () => string; dir: () => stri
   });
   afterAll(() => cleanup?.());
   return { file: () => join(dir, `${prefix}-${++n}.db`), dir: () => dir };
+}
+
+/** The test PostgreSQL server's URL (test/setup/postgres.ts), or '' when there is none. */
+export const postgresUrl: string = inject('postgresUrl');
+
+let schemaNo = 0;
+/**
+ * Opens a PostgreSQL store in a fresh schema of its own, on the test server. Its
+ * parameters match `openSqliteStore`'s so it can stand in a table of stores; the path
+ * and SQLite options are ignored.
+ */
+export function openTestPostgresStore(_path?: string, _options?: unknown): Promise<AudienceStore> {
+  const schema = `t_${randomBytes(4).toString('hex')}_${++schemaNo}`;
+  return openPostgresStore(postgresUrl, { schema });
 }

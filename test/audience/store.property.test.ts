@@ -19,9 +19,10 @@ import {
   type Membership,
   openSqliteStore,
   openThreadedSqliteStore,
+  type SqliteStoreOptions,
   type StoreRow,
 } from '../../src/audience/store/index.js';
-import { tempFiles } from './helpers.js';
+import { openTestPostgresStore, postgresUrl, tempFiles } from './helpers.js';
 
 /** Code point order (what SQLite's BINARY collation gives for UTF-8 text), not UTF-16 order. */
 function compareCodePoints(a: string, b: string): number {
@@ -166,7 +167,14 @@ function expected(m: Model): Observed {
 }
 
 const fileStore = tempFiles('p').file;
-describe.each([
+type StoreCase = [
+  name: string,
+  where: () => string,
+  numRuns: number,
+  open: (path: string, options?: SqliteStoreOptions) => Promise<AudienceStore>,
+  options: SqliteStoreOptions,
+];
+const cases: StoreCase[] = [
   ['in memory', () => ':memory:', 150, openSqliteStore, {}],
   ['in a file', fileStore, 60, openSqliteStore, {}],
   // The server's default: the same SQL behind a worker thread, events packed into columns.
@@ -179,8 +187,10 @@ describe.each([
     openSqliteStore,
     { walAutocheckpoint: 2 },
   ],
-  ['in a file, checkpointed inline', fileStore, 20, openSqliteStore, { checkpoint: 'inline' as const }],
-])('the store, %s', (_name, where, numRuns, open, options) => {
+  ['in a file, checkpointed inline', fileStore, 20, openSqliteStore, { checkpoint: 'inline' }],
+  ...(postgresUrl ? [['on PostgreSQL', () => '', 30, openTestPostgresStore, {}] as StoreCase] : []),
+];
+describe.each(cases)('the store, %s', (_name, where, numRuns, open, options) => {
   test("any permutation of the same events, in any split into apply() calls, gives the same state: the model's", async () => {
     await fc.assert(
       fc.asyncProperty(scenario, async ({ events, permuted, cuts, yieldEvery }) => {
@@ -222,28 +232,36 @@ describe.each([
   });
 });
 
-test('any valid events (any ids, ts and ttl in their whole ranges) are stored and read as the model says', async () => {
-  const anyEvent = fc.oneof(segmentEventArbitrary('n1'), segmentEventArbitrary('n2'));
-  await fc.assert(
-    fc.asyncProperty(
-      fc.array(anyEvent, { maxLength: 30 }),
-      fc.array(fc.integer({ min: 0, max: MAX_TIMESTAMP_MS }), { maxLength: 3 }),
-      async (events, nows) => {
-        const store = await openSqliteStore(':memory:');
-        try {
-          await store.apply(events);
-          const m = model(events);
-          expect(await store.snapshot()).toEqual(m.rows);
-          for (const e of events) {
-            for (const now of [...nows, e.ts, MAX_TIMESTAMP_MS]) {
-              expect(await store.user(e.ns, e.uid, now)).toEqual(m.user(e.ns, e.uid, now));
+test.each<[string, () => Promise<AudienceStore>, number]>([
+  ['SQLite', () => openSqliteStore(':memory:'), 100],
+  ...(postgresUrl
+    ? [['PostgreSQL', () => openTestPostgresStore(), 40] as [string, () => Promise<AudienceStore>, number]]
+    : []),
+])(
+  'any valid events (any ids, ts and ttl in their whole ranges) are stored and read as the model says, on %s',
+  async (_name, openStore, numRuns) => {
+    const anyEvent = fc.oneof(segmentEventArbitrary('n1'), segmentEventArbitrary('n2'));
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(anyEvent, { maxLength: 30 }),
+        fc.array(fc.integer({ min: 0, max: MAX_TIMESTAMP_MS }), { maxLength: 3 }),
+        async (events, nows) => {
+          const store = await openStore();
+          try {
+            await store.apply(events);
+            const m = model(events);
+            expect(await store.snapshot()).toEqual(m.rows);
+            for (const e of events) {
+              for (const now of [...nows, e.ts, MAX_TIMESTAMP_MS]) {
+                expect(await store.user(e.ns, e.uid, now)).toEqual(m.user(e.ns, e.uid, now));
+              }
             }
+          } finally {
+            await store.close();
           }
-        } finally {
-          await store.close();
-        }
-      },
-    ),
-    { numRuns: 100 },
-  );
-});
+        },
+      ),
+      { numRuns },
+    );
+  },
+);

@@ -10,6 +10,7 @@ import { afterAll, describe, expect, test } from 'vitest';
 import type { SegmentEvent } from '../../src/audience/segment-event.js';
 import {
   type AudienceStore,
+  openPostgresStore,
   openSqliteStore,
   openStore,
   openThreadedSqliteStore,
@@ -18,7 +19,7 @@ import {
 } from '../../src/audience/store/index.js';
 import { SQL } from '../../src/audience/store/sqlite.js';
 import { SluiceError } from '../../src/core/errors.js';
-import { codeOf, failure, tempFiles } from './helpers.js';
+import { codeOf, failure, openTestPostgresStore, postgresUrl, tempFiles } from './helpers.js';
 
 const temp = tempFiles('store');
 const freshPath = temp.file;
@@ -33,10 +34,14 @@ const optOut = (ts: number, uid = 'u1', ns = 'acme'): SegmentEvent => remove('*'
 
 const NOW = 1_000_000;
 
-describe.each([
+type StoreCase = [name: string, where: () => string, open: typeof openSqliteStore];
+const onPostgres: StoreCase[] = postgresUrl ? [['on PostgreSQL', () => '', openTestPostgresStore]] : [];
+
+describe.each<StoreCase>([
   ['in memory', () => ':memory:', openSqliteStore],
   ['in a file', freshPath, openSqliteStore],
   ['in a worker thread', () => ':memory:', openThreadedSqliteStore],
+  ...onPostgres,
 ])('the store semantics, %s', (_name, where, open) => {
   let store: AudienceStore | undefined;
 
@@ -473,28 +478,94 @@ describe('store targets', () => {
     await store.apply([add('s', 1)]);
     expect(await store.user('acme', 'u1', NOW)).toEqual([{ seg: 's', ts: 1 }]);
     await store.close();
-    expect(await codeOf(openStore('postgres://x'))).toBe('SLUICE_E_OPTION');
+    expect(await codeOf(openStore('mysql://x'))).toBe('SLUICE_E_OPTION');
+  });
+
+  test('postgres:// and postgresql:// URLs name a PostgreSQL store; a bad one is an option error without its password', () => {
+    expect(parseStoreTarget('postgres://u@h/db')).toEqual({ kind: 'postgres', url: 'postgres://u@h/db' });
+    expect(parseStoreTarget('postgresql://u@h:5433/db')).toEqual({
+      kind: 'postgres',
+      url: 'postgresql://u@h:5433/db',
+    });
+    expect(() => parseStoreTarget('postgres://u:s3cret@[x/db')).toThrow(/not a valid URL/);
+    expect(() => parseStoreTarget('postgres://u:s3cret@[x/db')).not.toThrow(/s3cret/);
+  });
+
+  test('a PostgreSQL server that refuses the connection fails the open with SLUICE_E_OUTPUT, password hidden', async () => {
+    const e = await failure(openStore('postgres://u:s3cret@127.0.0.1:1/db'));
+    expect(e.code).toBe('SLUICE_E_OUTPUT');
+    expect(e.message).toMatch(/cannot open postgres store postgres:\/\/u:\*\*\*@127\.0\.0\.1:1\/db/);
+    expect(e.message).not.toContain('s3cret');
   });
 });
 
-describe.each([
+describe.skipIf(!postgresUrl)('the PostgreSQL store', () => {
+  test('openStore opens it from its URL, in the sluice schema, and a second open sees the same data', async () => {
+    const a = await openStore(postgresUrl);
+    await a.apply([add('pg-target', 1, undefined, 'target-user')]);
+    await a.close();
+    const b = await openStore(postgresUrl, { postgres: { schema: 'sluice' } });
+    expect(await b.user('acme', 'target-user', NOW)).toEqual([{ seg: 'pg-target', ts: 1 }]);
+    await b.close();
+  });
+
+  test('a schema of something else, or of a newer sluice, is refused', async () => {
+    const pg = (await import('pg')).default;
+    const c = new pg.Client({ connectionString: postgresUrl });
+    await c.connect();
+    try {
+      await c.query('CREATE SCHEMA IF NOT EXISTS other_app; CREATE TABLE IF NOT EXISTS other_app.t (x int)');
+      const e1 = await failure(openPostgresStore(postgresUrl, { schema: 'other_app' }));
+      expect(e1.code).toBe('SLUICE_E_OUTPUT');
+      expect(e1.message).toMatch(/has other tables: it is not a sluice audience store/);
+      await (await openPostgresStore(postgresUrl, { schema: 'newer_one' })).close();
+      await c.query("UPDATE newer_one.meta SET value = '99' WHERE key = 'version'");
+      const e2 = await failure(openPostgresStore(postgresUrl, { schema: 'newer_one' }));
+      expect(e2.message).toMatch(/written by a newer sluice/);
+    } finally {
+      await c.end();
+    }
+  });
+
+  test('bad options are SLUICE_E_OPTION', async () => {
+    expect(await codeOf(openPostgresStore(postgresUrl, { schema: 'Robert"; DROP' }))).toBe('SLUICE_E_OPTION');
+    expect(await codeOf(openPostgresStore(postgresUrl, { maxConnections: 1 }))).toBe('SLUICE_E_OPTION');
+  });
+
+  test('two stores on the same schema (two servers) both write; the state is the same as one', async () => {
+    const schema = `shared_${Date.now().toString(36)}`;
+    const one = await openPostgresStore(postgresUrl, { schema });
+    const two = await openPostgresStore(postgresUrl, { schema });
+    const events = Array.from({ length: 200 }, (_, i) =>
+      i % 3 === 0 ? remove(`s${i % 17}`, i, `u${i % 7}`) : add(`s${i % 17}`, i, undefined, `u${i % 7}`),
+    );
+    await Promise.all([one.apply(events.slice(0, 120)), two.apply(events.slice(80))]);
+    const single = await openTestPostgresStore();
+    await single.apply(events);
+    expect(await one.snapshot()).toEqual(await single.snapshot());
+    await Promise.all([one.close(), two.close(), single.close()]);
+  });
+});
+
+describe.each<StoreCase>([
   ['in memory', () => ':memory:', openSqliteStore],
   ['in a file', freshPath, openSqliteStore],
   ['in a worker thread', freshPath, openThreadedSqliteStore],
+  ...onPostgres,
 ])('the idempotency log, %s', (_name, where, open) => {
   test('keeps, replaces, reads back and prunes answers by time', async () => {
     const store = await open(where());
     try {
       const log = store.idempotency!;
-      expect(await log.get('p\u0000k1')).toBeUndefined();
-      await log.put('p\u0000k1', { fingerprint: 'acme', body: '{"accepted":1}', at: 1000 });
-      await log.put('p\u0000k2', { fingerprint: 'acme', body: '{"accepted":2}', at: 2000 });
-      expect(await log.get('p\u0000k1')).toEqual({ fingerprint: 'acme', body: '{"accepted":1}', at: 1000 });
-      await log.put('p\u0000k1', { fingerprint: 'other', body: '{"accepted":3}', at: 3000 });
-      expect(await log.get('p\u0000k1')).toEqual({ fingerprint: 'other', body: '{"accepted":3}', at: 3000 });
+      expect(await log.get('p\nk1')).toBeUndefined();
+      await log.put('p\nk1', { fingerprint: 'acme', body: '{"accepted":1}', at: 1000 });
+      await log.put('p\nk2', { fingerprint: 'acme', body: '{"accepted":2}', at: 2000 });
+      expect(await log.get('p\nk1')).toEqual({ fingerprint: 'acme', body: '{"accepted":1}', at: 1000 });
+      await log.put('p\nk1', { fingerprint: 'other', body: '{"accepted":3}', at: 3000 });
+      expect(await log.get('p\nk1')).toEqual({ fingerprint: 'other', body: '{"accepted":3}', at: 3000 });
       expect(await log.prune(2500)).toBe(1);
-      expect(await log.get('p\u0000k2')).toBeUndefined();
-      expect(await log.get('p\u0000k1')).toBeDefined();
+      expect(await log.get('p\nk2')).toBeUndefined();
+      expect(await log.get('p\nk1')).toBeDefined();
       // Answers are not audience data.
       expect(await store.snapshot()).toEqual([]);
     } finally {
@@ -513,9 +584,9 @@ test('a store file written before the idempotency log gets it on open, and keeps
   db.close();
   const first = await openSqliteStore(path);
   expect(await first.user('acme', 'u1', NOW)).toEqual([{ seg: 's', ts: 5 }]);
-  await first.idempotency!.put('p\u0000k', { fingerprint: 'f', body: 'b', at: 7 });
+  await first.idempotency!.put('p\nk', { fingerprint: 'f', body: 'b', at: 7 });
   await first.close();
   const again = await openThreadedSqliteStore(path);
-  expect(await again.idempotency!.get('p\u0000k')).toEqual({ fingerprint: 'f', body: 'b', at: 7 });
+  expect(await again.idempotency!.get('p\nk')).toEqual({ fingerprint: 'f', body: 'b', at: 7 });
   await again.close();
 });

@@ -49,12 +49,23 @@ describe('server config', () => {
   });
 
   it('resolves a relative store path against the config file folder, and keeps :memory:', () => {
-    expect(parseConfig(GOOD.replace('./audience.db', 'data/a.db'), '/x/y/s.yaml').store.path).toBe(
-      '/x/y/data/a.db',
+    expect(parseConfig(GOOD.replace('./audience.db', 'data/a.db'), '/x/y/s.yaml').store).toEqual({
+      kind: 'sqlite',
+      path: '/x/y/data/a.db',
+    });
+    expect(parseConfig(GOOD.replace('sqlite:./audience.db', '"sqlite::memory:"'), '/x/s.yaml').store).toEqual(
+      { kind: 'sqlite', path: ':memory:' },
     );
-    expect(
-      parseConfig(GOOD.replace('sqlite:./audience.db', '"sqlite::memory:"'), '/x/s.yaml').store.path,
-    ).toBe(':memory:');
+  });
+
+  it('takes a PostgreSQL URL as the store, and never echoes its password', () => {
+    const url = 'postgres://sluice:s3cret@db.internal:5432/audience';
+    const c = parseConfig(GOOD.replace('sqlite:./audience.db', url));
+    expect(c.store).toEqual({ kind: 'postgres', url });
+    expect(c.groupCommit.maxInFlight).toBe(2);
+    const bad = problems(GOOD.replace('sqlite:./audience.db', 'postgres://sluice:s3cret@[bad/audience'));
+    expect(bad).toContain('store: expected a valid postgres:// URL');
+    expect(bad).not.toContain('s3cret');
   });
 
   it('names the path of a key that is not a sha256 hash, with what was expected', () => {
@@ -66,7 +77,7 @@ describe('server config', () => {
 
   it('reports every problem at once, each on its own line', () => {
     const msg = problems(`
-store: postgres://x
+store: mysql://x
 regions: []
 principals:
   - id: a
@@ -82,7 +93,7 @@ limits:
       .map((l) => l.trim());
     expect(lines).toEqual(
       expect.arrayContaining([
-        'store: expected "sqlite:<path>" or "sqlite::memory:", got "postgres://x"',
+        'store: expected "sqlite:<path>", "sqlite::memory:" or "postgres://<host>/<database>", got "mysql://x"',
         'regions: expected a non-empty list, got an empty list',
         'principals[0].keys: expected a non-empty list, got an empty list',
         'principals[0].admin: expected true or false, got "yes"',
@@ -209,7 +220,10 @@ limits:
     const dir = await mkdtemp(join(tmpdir(), 'sluice-config-'));
     try {
       await writeFile(join(dir, 's.yaml'), GOOD);
-      expect((await loadConfig(join(dir, 's.yaml'))).store.path).toBe(join(dir, 'audience.db'));
+      expect((await loadConfig(join(dir, 's.yaml'))).store).toEqual({
+        kind: 'sqlite',
+        path: join(dir, 'audience.db'),
+      });
       await expect(loadConfig(join(dir, 'missing.yaml'))).rejects.toThrow(
         /cannot read config .*missing\.yaml/,
       );

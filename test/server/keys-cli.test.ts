@@ -39,7 +39,9 @@ describe('sluice keys', () => {
     const r = await sluice(['serve', '--config', join(dir, 'bad.yaml')]);
     await cleanup();
     expect(r.code).toBe(64);
-    expect(r.stderr).toContain('store: expected "sqlite:<path>" or "sqlite::memory:", got "nope"');
+    expect(r.stderr).toContain(
+      'store: expected "sqlite:<path>", "sqlite::memory:" or "postgres://<host>/<database>", got "nope"',
+    );
     expect(r.stderr).toContain('principals: expected a non-empty list');
   });
 });

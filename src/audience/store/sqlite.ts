@@ -24,7 +24,7 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type BetterSqlite3 from 'better-sqlite3';
 import { SluiceError } from '../../core/errors.js';
-import { ALL_SEGMENTS, describeValue, type SegmentEvent, validateSegmentEvent } from '../segment-event.js';
+import { ALL_SEGMENTS, describeValue, type SegmentEvent } from '../segment-event.js';
 import { type Checkpointer, type CheckpointResult, startCheckpointer } from './checkpointer.js';
 import type {
   ApplyResult,
@@ -34,6 +34,7 @@ import type {
   Membership,
   StoreRow,
 } from './types.js';
+import { validateAll, versionProblem } from './validate.js';
 
 export interface SqliteStoreOptions {
   /**
@@ -302,12 +303,7 @@ function initialize(db: Db, path: string, memory: boolean, synchronous: 'normal'
     if (appId !== APPLICATION_ID)
       throw openError(path, 'not a sluice audience store (application_id differs)');
     if (version !== SCHEMA_VERSION) {
-      throw openError(
-        path,
-        `schema version ${version} is not the one this sluice reads (${SCHEMA_VERSION}); ${
-          version > SCHEMA_VERSION ? 'it was written by a newer sluice' : 'it is too old'
-        }`,
-      );
+      throw openError(path, versionProblem(version, SCHEMA_VERSION));
     }
     db.exec(IDEMPOTENCY_SCHEMA);
   }).immediate();
@@ -520,30 +516,4 @@ class SqliteStore implements AudienceStore {
       this.inlineOff = true;
     }
   }
-}
-
-/** Validated copies of `events`, or a `SLUICE_E_VALIDATION` error naming the first bad one's index. */
-function validateAll(events: readonly SegmentEvent[]): SegmentEvent[] {
-  if (!Array.isArray(events)) {
-    throw new SluiceError(
-      'SLUICE_E_VALIDATION',
-      `apply: expected an array of segment events, got ${describeValue(events)}`,
-      {
-        stage: 'sink',
-      },
-    );
-  }
-  const out = new Array<SegmentEvent>(events.length);
-  for (let i = 0; i < events.length; i++) {
-    try {
-      out[i] = validateSegmentEvent(events[i]);
-    } catch (e) {
-      const message = e instanceof Error ? e.message : String(e);
-      throw new SluiceError('SLUICE_E_VALIDATION', `apply: event ${i}: ${message}`, {
-        stage: 'sink',
-        cause: e,
-      });
-    }
-  }
-  return out;
 }

@@ -56,8 +56,9 @@ export interface IdempotencyRecord {
 /**
  * Answers to requests with an `Idempotency-Key`, kept with the data they describe, so a
  * client retrying after a server restart gets the first answer instead of applying its
- * body again (`src/server/idempotency.ts`). Ids are opaque strings (the server's are the
- * principal and the key).
+ * body again (`src/server/idempotency.ts`). Ids are opaque strings without NUL, which a
+ * PostgreSQL text column refuses (the server's are the principal and the key, joined by
+ * an LF).
  */
 export interface IdempotencyLog {
   get(id: string): Promise<IdempotencyRecord | undefined>;
