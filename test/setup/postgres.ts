@@ -9,7 +9,7 @@
  * fails the run instead, so CI cannot skip them silently.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -72,8 +72,19 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const stop = async () => {
     if (server && server.exitCode === null) {
       const exited = new Promise((r) => server?.once('exit', r));
-      server.kill('SIGQUIT');
+      // The postmaster itself, by the pid it wrote: runuser, when it stands between, does
+      // not pass SIGQUIT on. SIGQUIT is PostgreSQL's immediate shutdown.
+      const pidFile = join(data, 'postmaster.pid');
+      const pid = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').split('\n')[0]) : Number.NaN;
+      try {
+        if (Number.isInteger(pid) && pid > 0) process.kill(pid, 'SIGQUIT');
+        else server.kill('SIGKILL');
+      } catch {
+        server.kill('SIGKILL');
+      }
+      const timer = setTimeout(() => server?.kill('SIGKILL'), 10_000);
       await exited;
+      clearTimeout(timer);
     }
     rmSync(dir, { recursive: true, force: true });
   };
