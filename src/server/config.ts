@@ -285,7 +285,14 @@ export function resolveConfig(
   let synchronous: 'normal' | 'full' = 'normal';
   let thread = true;
   const tuning: { cacheMiB?: number; walAutocheckpoint?: number; checkpoint?: 'background' | 'inline' } = {};
-  if (get('storeOptions') !== undefined) {
+  if (get('storeOptions') !== undefined && store?.kind === 'postgres') {
+    // Settings that would be ignored are refused: they tune SQLite only.
+    c.fail(
+      'storeOptions',
+      'nothing with a postgres:// store (these settings tune SQLite)',
+      get('storeOptions'),
+    );
+  } else if (get('storeOptions') !== undefined) {
     const so = c.object('storeOptions', get('storeOptions'), [
       'synchronous',
       'thread',

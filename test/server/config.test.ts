@@ -66,6 +66,9 @@ describe('server config', () => {
     const bad = problems(GOOD.replace('sqlite:./audience.db', 'postgres://sluice:s3cret@[bad/audience'));
     expect(bad).toContain('store: expected a valid postgres:// URL');
     expect(bad).not.toContain('s3cret');
+    expect(
+      problems(`${GOOD.replace('sqlite:./audience.db', url)}\nstoreOptions: { cacheMiB: 8 }\n`),
+    ).toContain('storeOptions: expected nothing with a postgres:// store (these settings tune SQLite)');
   });
 
   it('names the path of a key that is not a sha256 hash, with what was expected', () => {

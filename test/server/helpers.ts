@@ -306,6 +306,7 @@ export function gatedStore(store: AudienceStore) {
     snapshot: () => store.snapshot(),
     ping: () => store.ping(),
     close: () => store.close(),
+    ...(store.idempotency ? { idempotency: store.idempotency } : {}),
   };
   return {
     store: wrapped,
