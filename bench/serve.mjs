@@ -20,6 +20,8 @@
 //   node bench/serve.mjs [--seconds 15] [--connections 8,16,32] [--records 100] [--rounds 3] [--quick]
 //                        [--config-extra '<yaml appended to the server config>']
 //                        [--profile <dir>]   (CPU profiles of each sluice serve run's threads)
+//                        [--store postgres://user@host/db]   (sluice on PostgreSQL instead of
+//                         SQLite; reported in its own section; each run in a fresh schema)
 //
 // Results go into bench/RESULTS.md between the serve markers (the rest is run.mjs's).
 import { spawn } from 'node:child_process';
@@ -54,6 +56,13 @@ const recordsPerBody = flag('--records', 100);
 const rounds = flag('--rounds', quick ? 1 : 3);
 // Extra server settings, appended to the generated config (YAML), for tuning experiments.
 const extraConfig = argv.includes('--config-extra') ? argv[argv.indexOf('--config-extra') + 1] : '';
+// The store sluice serve runs on: SQLite by default, or a PostgreSQL server's URL.
+const pgStore = argv.includes('--store') ? argv[argv.indexOf('--store') + 1] : undefined;
+if (pgStore !== undefined && !/^postgres(ql)?:\/\//.test(pgStore)) {
+  console.error('serve bench: --store takes a postgres:// URL (SQLite is the default)');
+  process.exit(64);
+}
+const block = pgStore ? 'serve-postgres' : 'serve';
 // Where sluice serve writes a .cpuprofile per thread (node --cpu-prof), for finding the cost.
 const profileDir = argv.includes('--profile') ? argv[argv.indexOf('--profile') + 1] : undefined;
 const probeEveryMs = 10;
@@ -194,12 +203,20 @@ const bidder = key('bidder');
 
 /** One sluice serve run with a fresh store, `conns` load connections, a subscriber and probes. */
 async function sluiceRun(conns) {
+  if (pgStore) {
+    // A fresh store for every run, as the SQLite runs get a fresh file.
+    const pg = (await import('pg')).default;
+    const c = new pg.Client({ connectionString: pgStore });
+    await c.connect();
+    await c.query('DROP SCHEMA IF EXISTS sluice CASCADE');
+    await c.end();
+  }
   const dir = mkdtempSync(join(work, `serve-${conns}-`));
   const configFile = join(dir, 'sluice.yaml');
   writeFileSync(
     configFile,
     `listen: 127.0.0.1:0
-store: sqlite:./audience.db
+store: ${pgStore ?? 'sqlite:./audience.db'}
 regions: [us, eu]
 principals:
   - id: provider
@@ -373,6 +390,14 @@ for (let r = 0; r < rounds; r++) {
 const upsert = median(upsertRounds, (x) => x.perSecond);
 
 // ---------------------------------------------------------------- report
+let pgVersion = '';
+if (pgStore) {
+  const pg = (await import('pg')).default;
+  const c = new pg.Client({ connectionString: pgStore });
+  await c.connect();
+  pgVersion = (await c.query('SHOW server_version')).rows[0].server_version;
+  await c.end();
+}
 const bareRate = rate(bareRun);
 const pct = (xs, p) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -405,12 +430,12 @@ const sluiceRows = sluiceRuns
       `| **sluice serve, end to end, ${r.conns} connections** | **${f0(rate(r.run))}** | **${f0((100 * rate(r.run)) / upsert.perSecond)}%** | ${r.run.latency.p50} ms | ${r.run.latency.p99} ms | ${f1(pct(r.latency, 50))} ms | **${f1(pct(r.latency, 99))} ms** | ${f0(r.commitEvents / r.commits)} | ${f1((1000 * r.commitSeconds) / r.commits)} ms | ≤ ${r.commitP99 * 1000} ms | ≤ ${r.publishP99 * 1000} ms |`,
   )
   .join('\n');
-const report = `<!-- serve:begin -->
-## sluice serve: load benchmark
+const report = `<!-- ${block}:begin -->
+## sluice serve: load benchmark${pgStore ? ', on PostgreSQL' : ''}
 
 ${failed.length > 0 ? `**FAILED: ${failed.map((c) => c.what).join('; ')}**\n\n` : ''}Made by \`node bench/serve.mjs${argv.length ? ` ${argv.join(' ')}` : ''}\` on ${new Date().toISOString()}: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, load average ${load1.toFixed(2)} at the end.
 Loopback; autocannon 9 in its own process, keep-alive connections for ${seconds} s per run, POSTing ${recordsPerBody}-record NDJSON bodies (${bodyCount} distinct bodies in turn; 1-8 events per user as providers send them, users drawn from 200k, segments from 500, 20% removals; \`ts\` is the time of receipt, so every upsert writes).
-sluice serve runs end to end: bearer key, static authorization, validation into SegmentEvents, SQLite store (file, WAL, synchronous=NORMAL, its own thread, its checkpointer thread, group commits two in flight), SSE fan-out to one subscriber. Activation latency: a one-record probe POST every ${probeEveryMs} ms during the load, timed from just before the request to its event arriving on the SSE stream.
+sluice serve runs end to end: bearer key, static authorization, validation into SegmentEvents, ${pgStore ? `PostgreSQL store (a local PostgreSQL ${pgVersion}, its configuration as given: the defaults commit with an fsync each, where SQLite's synchronous=NORMAL does not; group commits two in flight; the bare loop is still SQLite's)` : 'SQLite store (file, WAL, synchronous=NORMAL, its own thread, its checkpointer thread, group commits two in flight)'}, SSE fan-out to one subscriber. Activation latency: a one-record probe POST every ${probeEveryMs} ms during the load, timed from just before the request to its event arriving on the SSE stream.
 
 | run | events/s | vs bare upsert loop | request p50 | request p99 | activation p50 | activation p99 | events per commit | commit mean | commit p99 | arrival to publish p99 |
 | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
@@ -426,7 +451,7 @@ ${sluiceRows}
   .join('')} Bare upsert loop: ${upsertRounds.map((x) => `${f0(x.perSecond)}/s`).join(', ')}.
 - The bare loop ran ${f0(upsert.events)} events (as many as the largest sluice run accepted) in ${upsert.seconds.toFixed(2)} s, with SQLite's own checkpoints at the store's WAL threshold.
 
-## Bars (issue 5), at ${bar.conns} connections (the median round)
+## ${pgStore ? 'Against the bars (set for the default SQLite store; for comparison only)' : 'Bars (issue 5)'}, at ${bar.conns} connections (the median round)
 
 | bar | needed | measured | |
 | --- | ---: | ---: | --- |
@@ -434,8 +459,8 @@ ${sluiceRows}
 | activation latency p99 at that load | < 50 ms | ${f1(bar.p99)} ms | ${bar.p99 < 50 ? 'met' : '**not met**'} |
 
 Checks (each run of each round): ${checkSummary}.
-<!-- serve:end -->`;
+<!-- ${block}:end -->`;
 const previous = existsSync(RESULTS) ? readFileSync(RESULTS, 'utf8') : '# bench results\n';
-writeFileSync(RESULTS, replaceBlock(previous, 'serve', report));
+writeFileSync(RESULTS, replaceBlock(previous, block, report));
 process.stdout.write(`${report}\n`);
 process.exit(failed.length > 0 ? 1 : 0);
