@@ -11,9 +11,9 @@
  *
  * Answers are kept for `ttlMs` (default 24 hours). In memory, an LRU of `maxEntries`
  * answers the common case (a retry seconds later) without a store read. When the store
- * keeps an {@link IdempotencyLog} (the SQLite store does), every answer is also written
- * there before it is sent, and a key missing from memory is looked up there, so a
- * restart forgets nothing; expired answers are pruned from it now and then. Between the
+ * keeps an {@link IdempotencyLog} (the SQLite and PostgreSQL stores do), every answer is
+ * also written there before it is sent, and a key missing from memory is looked up
+ * there, so a restart forgets nothing; expired answers are pruned from it now and then. Between the
  * last commit of a body and that write there is a window in which a crash leaves the
  * events applied and the answer unrecorded: the retry then applies them again, which
  * changes nothing unless they carried no `ts` (each try then stamps its own receipt time).
