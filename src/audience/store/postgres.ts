@@ -88,9 +88,64 @@ export function beats(a: SegmentEvent, b: StoredVersion): boolean {
 }
 
 interface StoredVersion {
-  op: 'add' | 'remove';
+  /** Absent on an opt-out row (`beats` compares segment rows, which always have one). */
+  op?: 'add' | 'remove';
   ts: number;
   ttl?: number | null | undefined;
+}
+
+interface KeyFields {
+  ns: string;
+  uid: string;
+  seg?: string;
+}
+
+/** How `apply` writes one of the two tables. */
+interface Table {
+  /** The events that go to this table. */
+  takes(e: SegmentEvent): boolean;
+  /** The key of an event or of a row read back. */
+  key(r: KeyFields): string;
+  /** True when event `e` replaces what the key holds. */
+  beats(e: SegmentEvent, stored: StoredVersion): boolean;
+  /** Reads the current rows of the keys given as columns. */
+  read: string;
+  keyColumns(keys: readonly SegmentEvent[]): unknown[];
+  /** Upserts the winners given as columns, with the same guard as `beats`. */
+  upsert: string;
+  rowColumns(keys: readonly SegmentEvent[]): unknown[];
+}
+
+/** The segments table (winner per ns, uid, seg) and the optouts table (greatest ts per ns, uid). */
+function tableWriters(sql: ReturnType<typeof statements>): { segments: Table; optouts: Table } {
+  const col = <K extends keyof SegmentEvent>(keys: readonly SegmentEvent[], k: K) => keys.map((e) => e[k]);
+  return {
+    segments: {
+      takes: (e) => e.seg !== ALL_SEGMENTS,
+      key: (r) => `${r.ns}\u0000${r.uid}\u0000${r.seg}`,
+      beats,
+      read: sql.readSegments,
+      keyColumns: (keys) => [col(keys, 'ns'), col(keys, 'uid'), col(keys, 'seg')],
+      upsert: sql.upsertSegments,
+      rowColumns: (keys) => [
+        col(keys, 'ns'),
+        col(keys, 'uid'),
+        col(keys, 'seg'),
+        col(keys, 'op'),
+        col(keys, 'ts'),
+        keys.map((e) => e.ttl ?? null),
+      ],
+    },
+    optouts: {
+      takes: (e) => e.seg === ALL_SEGMENTS,
+      key: (r) => `${r.ns}\u0000${r.uid}`,
+      beats: (e, stored) => e.ts > stored.ts,
+      read: sql.readOptouts,
+      keyColumns: (keys) => [col(keys, 'ns'), col(keys, 'uid')],
+      upsert: sql.upsertOptouts,
+      rowColumns: (keys) => [col(keys, 'ns'), col(keys, 'uid'), col(keys, 'ts')],
+    },
+  };
 }
 
 function openError(target: string, message: string, cause?: unknown): SluiceError {
@@ -230,6 +285,7 @@ class PostgresStore implements AudienceStore {
   private tail: Promise<unknown> = Promise.resolve();
   private closing: Promise<void> | undefined;
   private readonly sql: ReturnType<typeof statements>;
+  private readonly tables: { segments: Table; optouts: Table };
 
   constructor(
     private readonly pool: Pool,
@@ -237,6 +293,7 @@ class PostgresStore implements AudienceStore {
     private readonly target: string,
   ) {
     this.sql = statements(schema);
+    this.tables = tableWriters(this.sql);
     this.idempotency = {
       get: (id) =>
         this.read('read an idempotency record', async () => {
@@ -273,7 +330,9 @@ class PostgresStore implements AudienceStore {
     return this.write('apply', async (c) => {
       await c.query('BEGIN');
       try {
-        const applied = (await this.applySegments(c, checked)) + (await this.applyOptouts(c, checked));
+        const { segments, optouts } = this.tables;
+        const applied =
+          (await this.applyTo(c, segments, checked)) + (await this.applyTo(c, optouts, checked));
         await c.query('COMMIT');
         return { applied, ignored: checked.length - applied };
       } catch (e) {
@@ -323,76 +382,35 @@ class PostgresStore implements AudienceStore {
     return this.closing;
   }
 
-  /** The call's segment events: winners upserted; how many events changed the state. */
-  private async applySegments(c: PoolClient, events: readonly SegmentEvent[]): Promise<number> {
+  /**
+   * The call's events for one table: the winner per key upserted (in key order, so
+   * writers do not deadlock); returns how many events changed the state, counted event
+   * by event in call order against the rows read, as SQLite counts them.
+   */
+  private async applyTo(c: PoolClient, table: Table, events: readonly SegmentEvent[]): Promise<number> {
     const winners = new Map<string, SegmentEvent>();
     for (const e of events) {
-      if (e.seg === ALL_SEGMENTS) continue;
-      const k = `${e.ns}\u0000${e.uid}\u0000${e.seg}`;
+      if (!table.takes(e)) continue;
+      const k = table.key(e);
       const w = winners.get(k);
-      if (w === undefined || beats(e, w)) winners.set(k, e);
+      if (w === undefined || table.beats(e, w)) winners.set(k, e);
     }
     if (winners.size === 0) return 0;
     const keys = sortedValues(winners);
-    const current = await c.query<{ ns: string; uid: string; seg: string } & StoredVersion>(
-      this.sql.lockSegments,
-      [keys.map((e) => e.ns), keys.map((e) => e.uid), keys.map((e) => e.seg)],
-    );
+    const current = await c.query<KeyFields & StoredVersion>(table.read, table.keyColumns(keys));
     const best = new Map<string, StoredVersion>();
-    for (const r of current.rows) best.set(`${r.ns}\u0000${r.uid}\u0000${r.seg}`, r);
+    for (const r of current.rows) best.set(table.key(r), r);
     let applied = 0;
     for (const e of events) {
-      if (e.seg === ALL_SEGMENTS) continue;
-      const k = `${e.ns}\u0000${e.uid}\u0000${e.seg}`;
+      if (!table.takes(e)) continue;
+      const k = table.key(e);
       const b = best.get(k);
-      if (b === undefined || beats(e, b)) {
+      if (b === undefined || table.beats(e, b)) {
         best.set(k, e);
         applied++;
       }
     }
-    await c.query(this.sql.upsertSegments, [
-      keys.map((e) => e.ns),
-      keys.map((e) => e.uid),
-      keys.map((e) => e.seg),
-      keys.map((e) => e.op),
-      keys.map((e) => e.ts),
-      keys.map((e) => e.ttl ?? null),
-    ]);
-    return applied;
-  }
-
-  /** The call's opt-outs (`seg: '*'` removes): the greatest ts per user wins. */
-  private async applyOptouts(c: PoolClient, events: readonly SegmentEvent[]): Promise<number> {
-    const winners = new Map<string, SegmentEvent>();
-    for (const e of events) {
-      if (e.seg !== ALL_SEGMENTS) continue;
-      const k = `${e.ns}\u0000${e.uid}`;
-      const w = winners.get(k);
-      if (w === undefined || e.ts > w.ts) winners.set(k, e);
-    }
-    if (winners.size === 0) return 0;
-    const keys = sortedValues(winners);
-    const current = await c.query<{ ns: string; uid: string; ts: number }>(this.sql.lockOptouts, [
-      keys.map((e) => e.ns),
-      keys.map((e) => e.uid),
-    ]);
-    const best = new Map<string, number>();
-    for (const r of current.rows) best.set(`${r.ns}\u0000${r.uid}`, r.ts);
-    let applied = 0;
-    for (const e of events) {
-      if (e.seg !== ALL_SEGMENTS) continue;
-      const k = `${e.ns}\u0000${e.uid}`;
-      const b = best.get(k);
-      if (b === undefined || e.ts > b) {
-        best.set(k, e.ts);
-        applied++;
-      }
-    }
-    await c.query(this.sql.upsertOptouts, [
-      keys.map((e) => e.ns),
-      keys.map((e) => e.uid),
-      keys.map((e) => e.ts),
-    ]);
+    await c.query(table.upsert, table.rowColumns(keys));
     return applied;
   }
 
@@ -439,7 +457,7 @@ function sortedValues<V>(m: Map<string, V>): V[] {
 /** The store's SQL for one schema (the schema name was checked to be a plain identifier). */
 function statements(s: string) {
   return {
-    lockSegments: `
+    readSegments: `
 SELECT t.ns, t.uid, t.seg, t.op, t.ts, t.ttl FROM ${s}.segments t
 JOIN unnest($1::text[], $2::text[], $3::text[]) AS k(ns, uid, seg)
   ON t.ns = k.ns AND t.uid = k.uid AND t.seg = k.seg`,
@@ -453,7 +471,7 @@ WHERE excluded.ts > t.ts
           (excluded.op = 'remove' AND t.op = 'add')
        OR (excluded.op = 'add' AND t.op = 'add' AND t.ttl IS NOT NULL
            AND (excluded.ttl IS NULL OR excluded.ttl > t.ttl))))`,
-    lockOptouts: `
+    readOptouts: `
 SELECT t.ns, t.uid, t.ts FROM ${s}.optouts t
 JOIN unnest($1::text[], $2::text[]) AS k(ns, uid) ON t.ns = k.ns AND t.uid = k.uid`,
     upsertOptouts: `
