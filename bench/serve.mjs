@@ -63,6 +63,18 @@ if (pgStore !== undefined && !/^postgres(ql)?:\/\//.test(pgStore)) {
   process.exit(64);
 }
 const block = pgStore ? 'serve-postgres' : 'serve';
+
+/** One statement on the --store PostgreSQL, on a connection of its own. */
+async function pgQuery(sql) {
+  const pg = (await import('pg')).default;
+  const c = new pg.Client({ connectionString: pgStore });
+  await c.connect();
+  try {
+    return await c.query(sql);
+  } finally {
+    await c.end();
+  }
+}
 // Where sluice serve writes a .cpuprofile per thread (node --cpu-prof), for finding the cost.
 const profileDir = argv.includes('--profile') ? argv[argv.indexOf('--profile') + 1] : undefined;
 const probeEveryMs = 10;
@@ -203,14 +215,8 @@ const bidder = key('bidder');
 
 /** One sluice serve run with a fresh store, `conns` load connections, a subscriber and probes. */
 async function sluiceRun(conns) {
-  if (pgStore) {
-    // A fresh store for every run, as the SQLite runs get a fresh file.
-    const pg = (await import('pg')).default;
-    const c = new pg.Client({ connectionString: pgStore });
-    await c.connect();
-    await c.query('DROP SCHEMA IF EXISTS sluice CASCADE');
-    await c.end();
-  }
+  // A fresh store for every run, as the SQLite runs get a fresh file.
+  if (pgStore) await pgQuery('DROP SCHEMA IF EXISTS sluice CASCADE');
   const dir = mkdtempSync(join(work, `serve-${conns}-`));
   const configFile = join(dir, 'sluice.yaml');
   writeFileSync(
@@ -390,14 +396,7 @@ for (let r = 0; r < rounds; r++) {
 const upsert = median(upsertRounds, (x) => x.perSecond);
 
 // ---------------------------------------------------------------- report
-let pgVersion = '';
-if (pgStore) {
-  const pg = (await import('pg')).default;
-  const c = new pg.Client({ connectionString: pgStore });
-  await c.connect();
-  pgVersion = (await c.query('SHOW server_version')).rows[0].server_version;
-  await c.end();
-}
+const pgVersion = pgStore ? (await pgQuery('SHOW server_version')).rows[0].server_version : '';
 const bareRate = rate(bareRun);
 const pct = (xs, p) => {
   const s = [...xs].sort((a, b) => a - b);
