@@ -54,6 +54,12 @@ describe('the logfmt example rejects, with the column', () => {
     expect(reject('a="open')).toEqual(['SLUICE_E_PARSE: quoted value is not closed at column 3']);
   });
 
+  it('a key that starts with U+FEFF, in the middle of a file too', () => {
+    expect(read('a=1\nb=1 \uFEFFk=2\n').rejects.map((r) => `${r.code}: ${r.message}`)).toEqual([
+      'SLUICE_E_PARSE: a key cannot start with U+FEFF (a byte order mark) at column 5',
+    ]);
+  });
+
   it('a pair without a key', () => {
     expect(reject('=1')).toEqual(['SLUICE_E_PARSE: expected a key, got "=" at column 1']);
   });
@@ -87,6 +93,8 @@ describe('the logfmt example writes', () => {
     for (const [token, why] of [
       [{}, 'a record needs at least one key'],
       [{ 'a b': '1' }, 'key "a b" contains a space'],
+      // At the start of a file a reader would drop it as a byte order mark.
+      [{ '\uFEFF': '', level: '' }, 'starts with U+FEFF'],
       [{ a: { nested: true } }, 'the value of "a" is object, not a string'],
       [[1, 2], 'expected an object of key/value pairs, got an array'],
     ] as const) {

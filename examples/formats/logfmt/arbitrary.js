@@ -24,7 +24,10 @@ const key = fc.oneof(
     'C:\\path',
     '😀',
   ),
-  fc.string({ unit: arbitraries.codePoint().filter((c) => !NOT_IN_KEY.test(c)), minLength: 1, maxLength: 6 }),
+  fc
+    .string({ unit: arbitraries.codePoint().filter((c) => !NOT_IN_KEY.test(c)), minLength: 1, maxLength: 6 })
+    // index.js refuses a key that starts with U+FEFF (a reader drops it as a BOM).
+    .filter((k) => k.charCodeAt(0) !== 0xfeff),
 );
 
 /**

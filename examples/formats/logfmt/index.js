@@ -10,7 +10,9 @@
  *
  * The rules, stated once (the tokenizer and the serializer both follow them):
  * - pairs are separated by spaces or tabs; leading and trailing ones are ignored;
- * - a key is one or more characters other than space, tab, `=`, `"` and control characters;
+ * - a key is one or more characters other than space, tab, `=`, `"` and control characters,
+ *   and does not start with U+FEFF (at the start of a file a reader drops it as a byte
+ *   order mark, so the record would not read back);
  * - a value is bare (`user=ada`: characters other than space, tab, `=`, `"` and control
  *   characters; a backslash is an ordinary character there), quoted (`msg="a \"b\""`:
  *   a JSON string, with JSON's escapes), or absent (`ok` and `ok=` both read as `""`);
@@ -80,6 +82,15 @@ export function parseLine(line, at) {
       throw reject('SLUICE_E_PARSE', `expected a key, got ${JSON.stringify(line[i])}`, at, i, line);
     }
     const key = line.slice(keyStart, i);
+    if (key.charCodeAt(0) === 0xfeff) {
+      throw reject(
+        'SLUICE_E_PARSE',
+        'a key cannot start with U+FEFF (a byte order mark)',
+        at,
+        keyStart,
+        line,
+      );
+    }
     if (Object.hasOwn(record, key)) {
       throw reject('SLUICE_E_VALIDATION', `duplicate key ${JSON.stringify(key)}`, at, keyStart, line);
     }
@@ -161,6 +172,11 @@ export function writeLine(token) {
   for (const key of keys) {
     if (SPECIAL.test(key) || !key.isWellFormed()) {
       throw refuse(`key ${JSON.stringify(key)} contains a space, a tab, '=', '"' or a control character`);
+    }
+    if (key.charCodeAt(0) === 0xfeff) {
+      throw refuse(
+        `key ${JSON.stringify(key)} starts with U+FEFF, which a reader drops as a byte order mark`,
+      );
     }
     const v = /** @type {Record<string, unknown>} */ (token)[key];
     if (typeof v === 'string') parts.push(`${key}=${writeValue(v)}`);
