@@ -201,6 +201,8 @@ async function run(options: PipelineOptions): Promise<RunStats> {
         sink = streamSink(out as Writable, {
           name: out === process.stdout ? 'stdout' : 'output',
           end: out !== process.stdout,
+          // stdout (a file, pipe, socket or terminal) is done with a chunk when it calls back.
+          reuseBuffers: out === process.stdout,
         });
         if (out === process.stdout) outputReleased = () => process.stdout.writableLength === 0;
       }

@@ -30,7 +30,7 @@ export async function fileOutput(
       cause: e,
     });
   }
-  return { sink: streamSink(stream, { name: path }), stream };
+  return { sink: streamSink(stream, { name: path, reuseBuffers: true }), stream };
 }
 
 /** Opens `path` for writing; resolves once the file is open so a bad path fails before any input is read. */

@@ -7,16 +7,24 @@ import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import type { Sink } from '../core/contracts.js';
 import { SluiceError } from '../core/errors.js';
+import { Utf8Slabs } from './utf8-slabs.js';
 
 export interface StreamSinkOptions {
   name?: string;
   /** End the stream on close. Default true; false for process.stdout, which Node must not end early. */
   end?: boolean;
+  /**
+   * Encode text into reused buffers (see {@link Utf8Slabs}). Only for streams that are
+   * done with a chunk when they call its write callback: files, pipes, sockets, stdout.
+   * Default false, as a Writable that keeps its chunks would see them overwritten.
+   */
+  reuseBuffers?: boolean;
 }
 
 export function streamSink(stream: Writable, options: StreamSinkOptions = {}): Sink<string | Uint8Array> {
   const name = options.name ?? 'stream';
   const end = options.end ?? true;
+  const slabs = options.reuseBuffers ? new Utf8Slabs() : undefined;
   let failure: Error | undefined;
   let closing: Promise<void> | undefined;
   // Remember the first error the stream reports, even between writes: EPIPE on stdout
@@ -40,7 +48,14 @@ export function streamSink(stream: Writable, options: StreamSinkOptions = {}): S
       if (failure) throw wrap(failure);
       if (batch.length === 0) return;
       const chunk = batch.length === 1 ? batch[0]! : joinChunks(batch);
-      if (stream.write(chunk)) return;
+      let accepted: boolean;
+      if (slabs !== undefined && typeof chunk === 'string') {
+        const { chunk: bytes, release } = slabs.encode(chunk);
+        accepted = stream.write(bytes, release);
+      } else {
+        accepted = stream.write(chunk);
+      }
+      if (accepted) return;
       // `once` rejects on 'error', so a broken pipe ends the wait instead of hanging it.
       try {
         await once(stream, 'drain', { signal });
