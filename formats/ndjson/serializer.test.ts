@@ -3,10 +3,15 @@
  * must write exactly what JSON.stringify writes, and everything it does not take must
  * still be refused by the general path with the path-naming message.
  */
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import fc from 'fast-check';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { isSluiceError } from '../../src/core/errors.js';
 import { createNdjsonSerializer, type JsonValue } from './index.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 
 const serialize = (v: unknown, s = createNdjsonSerializer()): string => s.serialize(v as JsonValue);
 
@@ -162,6 +167,115 @@ describe('the fast path', () => {
       expect(serialize(r('2'), s)).toBe('{"user_id":"2","segments":[{"id":"s2","remove":true}],"n":1}');
       expect(spy).not.toHaveBeenCalled();
     });
+  });
+});
+
+// ---- compiled shapes: a key sequence seen often is written by generated code
+
+/** What serializing `v` gives: its text, or the refusal's message. */
+function outcome(v: unknown, s: ReturnType<typeof createNdjsonSerializer>): string {
+  try {
+    return `text ${serialize(v, s)}`;
+  } catch (e) {
+    return `error ${(e as Error).message}`;
+  }
+}
+
+/** Walks of one key sequence after which it is compiled (COMPILE_AFTER in serializer.ts), with room. */
+const WARM = 40;
+
+describe('compiled shapes', () => {
+  test('a serializer that has compiled shapes writes and refuses exactly as a fresh one', () => {
+    // A few key sequences, so each is seen often enough to be compiled, then tokens of
+    // those keys (in that order or not, with a key more or less) holding any value,
+    // refused ones (undefined, NaN, a Date, a class instance) included.
+    const anyValue = fc.oneof(
+      { weight: 6, arbitrary: plain },
+      { weight: 1, arbitrary: fc.constantFrom(...bads).map((b) => b.make()) },
+    );
+    const shapes = fc.array(fc.uniqueArray(key, { minLength: 1, maxLength: 5 }), {
+      minLength: 1,
+      maxLength: 3,
+    });
+    fc.assert(
+      fc.property(
+        shapes,
+        fc.array(
+          fc.record({
+            shape: fc.nat(),
+            values: fc.array(anyValue, { minLength: 6, maxLength: 6 }),
+            change: fc.constantFrom('none', 'none', 'none', 'drop', 'add', 'swap', 'nullProto', 'nested'),
+          }),
+          { minLength: WARM, maxLength: 3 * WARM },
+        ),
+        (keyLists, draws) => {
+          const warm = createNdjsonSerializer();
+          for (const d of draws) {
+            const keys = keyLists[d.shape % keyLists.length]!;
+            let entries: [string, unknown][] = keys.map((k, i) => [k, d.values[i]]);
+            if (d.change === 'drop') entries = entries.slice(1);
+            if (d.change === 'add') entries.push(['extra', d.values[5]]);
+            if (d.change === 'swap') entries.reverse();
+            if (d.change === 'nested') entries = entries.map(([k, v]) => [k, { inner: v, again: [v] }]);
+            const token = objectOf(entries, d.change === 'nullProto');
+            expect(outcome(token, warm)).toBe(outcome(token, createNdjsonSerializer()));
+          }
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  test('after compiling, every kind of value in a known shape is still written or refused with its path', () => {
+    const s = createNdjsonSerializer();
+    const row = (v: unknown) => ({ id: 'u', value: v, after: 'x' });
+    for (let i = 0; i < WARM; i++) expect(serialize(row(`v${i}`), s)).toBe(JSON.stringify(row(`v${i}`)));
+    for (const v of ['a"b', '\ud800', -0, 1.5, true, false, null, [], [{ id: 'x' }], { a: { b: 'c' } }, '']) {
+      expect(serialize(row(v), s)).toBe(JSON.stringify(row(v)));
+    }
+    for (const b of bads) {
+      expect(() => serialize(row(b.make()), s)).toThrow(`cannot write as JSON: $.value: ${b.reason}`);
+    }
+    // A getter is read as JSON.stringify reads it.
+    const withGetter = {
+      id: 'u',
+      get value() {
+        return 'got';
+      },
+      after: 'x',
+    };
+    expect(serialize(withGetter, s)).toBe('{"id":"u","value":"got","after":"x"}');
+  });
+
+  test('a shape that stops coming is replaced by the one that does', () => {
+    const s = createNdjsonSerializer();
+    for (let i = 0; i < 2000; i++) {
+      const v = i < 1000 ? { a: `${i}`, b: i } : { b: i, a: `${i}`, c: [i] };
+      expect(serialize(v, s)).toBe(JSON.stringify(v));
+    }
+  });
+
+  test('where code generation is disallowed, objects are still written (by the walk)', () => {
+    const module = join(ROOT, 'dist/formats/ndjson/serializer.js');
+    const script = `
+      const { createNdjsonSerializer } = await import(${JSON.stringify(pathToFileURL(module).href)});
+      const s = createNdjsonSerializer();
+      const out = [];
+      for (let i = 0; i < 100; i++) out.push(s.serialize({ id: String(i), ok: i % 2 === 0, n: [i] }));
+      process.stdout.write(out.join('\\n'));
+    `;
+    const r = spawnSync(
+      process.execPath,
+      ['--disallow-code-generation-from-strings', '--input-type=module', '-e', script],
+      {
+        encoding: 'utf8',
+      },
+    );
+    expect(r.stderr).toBe('');
+    const expected = Array.from({ length: 100 }, (_, i) =>
+      JSON.stringify({ id: String(i), ok: i % 2 === 0, n: [i] }),
+    );
+    expect(r.stdout).toBe(expected.join('\n'));
   });
 });
 
