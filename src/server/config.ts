@@ -85,7 +85,24 @@ export interface ServerConfig {
   };
   groupCommit: { maxEvents: number; maxDelayMs: number; maxInFlight: number };
   idempotency: { maxEntries: number; ttlMs: number };
-  fanout: { bufferEvents: number; maxSubscriberBufferBytes: number; heartbeatMs: number };
+  fanout: {
+    bufferEvents: number;
+    maxSubscriberBufferBytes: number;
+    heartbeatMs: number;
+    /** Region fan-out across servers through NATS JetStream (see `nats-bus.ts`). */
+    nats?: NatsFanoutConfig | undefined;
+  };
+}
+
+export interface NatsFanoutConfig {
+  /** `nats://host:port`, or several separated by commas (a cluster). */
+  url: string;
+  /** The JetStream stream, created when missing. */
+  stream: string;
+  /** Events of region r go to `<subjectPrefix>.r`; the stream takes `<subjectPrefix>.>`. */
+  subjectPrefix: string;
+  /** How long the stream keeps events (a new stream's `max_age`). */
+  maxAgeSeconds: number;
 }
 
 /** The config as written, before defaults; what {@link resolveConfig} accepts from code. */
@@ -108,6 +125,7 @@ export const DEFAULTS = {
   groupCommit: { maxEvents: 10_000, maxDelayMs: 0, maxInFlight: 2 },
   idempotency: { maxEntries: 10_000, ttlMs: 24 * 60 * 60 * 1000 },
   fanout: { bufferEvents: 10_000, maxSubscriberBufferBytes: 4 * 1024 * 1024, heartbeatMs: 15_000 },
+  nats: { stream: 'SLUICE_EVENTS', subjectPrefix: 'sluice.events', maxAgeSeconds: 24 * 60 * 60 },
   authorizer: { timeoutMs: 1_000, cacheTtlMs: 30_000, cacheSize: 10_000 },
 } as const;
 
@@ -398,8 +416,12 @@ export function resolveConfig(
   const fo =
     get('fanout') === undefined
       ? {}
-      : (c.object('fanout', get('fanout'), ['bufferEvents', 'maxSubscriberBufferBytes', 'heartbeatMs']) ??
-        {});
+      : (c.object('fanout', get('fanout'), [
+          'bufferEvents',
+          'maxSubscriberBufferBytes',
+          'heartbeatMs',
+          'nats',
+        ]) ?? {});
   const fanout = {
     bufferEvents: opt(fo.bufferEvents, DEFAULTS.fanout.bufferEvents, (v) =>
       c.integer('fanout.bufferEvents', v, 0),
@@ -412,6 +434,7 @@ export function resolveConfig(
     heartbeatMs: opt(fo.heartbeatMs, DEFAULTS.fanout.heartbeatMs, (v) =>
       c.integer('fanout.heartbeatMs', v, 10),
     ),
+    nats: fo.nats === undefined ? undefined : parseNats(c, fo.nats, regions),
   };
 
   if (c.problems.length > 0) throw configError(source, c.problems);
@@ -434,6 +457,59 @@ export function resolveConfig(
 function opt<T>(v: unknown, dflt: T, check: (v: unknown) => T | undefined): T {
   if (v === undefined) return dflt;
   return check(v) ?? dflt;
+}
+
+/** A NATS subject token: no dots, wildcards or whitespace. */
+const SUBJECT_TOKEN = /^[^.*>\s]+$/;
+
+/** `fanout.nats`: a URL, or a mapping with the URL and the stream's names. */
+function parseNats(c: Checker, v: unknown, regions: readonly string[]): NatsFanoutConfig | undefined {
+  const o =
+    typeof v === 'string'
+      ? { url: v }
+      : c.object('fanout.nats', v, ['url', 'stream', 'subjectPrefix', 'maxAgeSeconds']);
+  if (!o) return undefined;
+  const d = DEFAULTS.nats;
+  const url = c.string('fanout.nats.url', o.url);
+  if (url !== undefined) {
+    for (const u of url.split(',')) {
+      // Never echo a URL that may hold a password.
+      if (!/^(nats|tls):\/\/[^/]/.test(u.trim()) || !URL.canParse(u.trim())) {
+        const shown = URL.canParse(u.trim()) ? redactUrl(u.trim()) : 'a string that is not a URL';
+        c.fail('fanout.nats.url', 'nats://host:port (several separated by commas)', shown);
+      }
+    }
+  }
+  const stream = opt(o.stream, d.stream, (x) => {
+    const s = c.string('fanout.nats.stream', x);
+    if (s !== undefined && !/^[^.*>/\\\s]+$/.test(s)) {
+      return c.fail('fanout.nats.stream', 'a stream name without dots, wildcards, slashes or whitespace', x);
+    }
+    return s;
+  });
+  const subjectPrefix = opt(o.subjectPrefix, d.subjectPrefix, (x) => {
+    const s = c.string('fanout.nats.subjectPrefix', x);
+    if (s !== undefined && !s.split('.').every((t) => SUBJECT_TOKEN.test(t))) {
+      return c.fail(
+        'fanout.nats.subjectPrefix',
+        'subject tokens separated by dots, without wildcards or whitespace',
+        x,
+      );
+    }
+    return s;
+  });
+  regions.forEach((r, i) => {
+    if (!SUBJECT_TOKEN.test(r)) {
+      c.problem(
+        `regions[${i}]`,
+        `${JSON.stringify(r)} cannot be a NATS subject token (no dots, wildcards or whitespace)`,
+      );
+    }
+  });
+  const maxAgeSeconds = opt(o.maxAgeSeconds, d.maxAgeSeconds, (x) =>
+    c.integer('fanout.nats.maxAgeSeconds', x, 1),
+  );
+  return { url: url ?? '', stream, subjectPrefix, maxAgeSeconds };
 }
 
 function parseListen(c: Checker, v: unknown): { host: string; port: number } | undefined {

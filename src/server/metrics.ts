@@ -73,6 +73,11 @@ export class ServerMetrics {
     buckets: LATENCY_BUCKETS,
     registers: [this.registry],
   });
+  readonly fanoutPublishFailures = new Counter({
+    name: 'sluice_fanout_publish_failures_total',
+    help: 'Committed groups of events that could not be published to NATS JetStream (stored, not pushed)',
+    registers: [this.registry],
+  });
   readonly subscribers = new Gauge({
     name: 'sluice_sse_subscribers',
     help: 'Connected event-stream subscribers, by region',

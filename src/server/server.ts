@@ -15,7 +15,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { idProblem } from '../audience/segment-event.js';
+import { idProblem, type SegmentEvent } from '../audience/segment-event.js';
 import type { AudienceStore } from '../audience/store/index.js';
 import { defaultRegistry } from '../core/builtins.js';
 import type { FormatRegistry } from '../core/registry.js';
@@ -29,6 +29,7 @@ import { sendError, sendJson, sendText } from './http.js';
 import { IdempotencyCache } from './idempotency.js';
 import { ClientGone, type CommitMeta, type IngestDeps, ingest } from './ingest.js';
 import { ServerMetrics } from './metrics.js';
+import { NatsBus } from './nats-bus.js';
 import { cpuProfile, profileSeconds } from './profile.js';
 import { RateLimiter } from './rate-limit.js';
 
@@ -120,6 +121,8 @@ export class SluiceServer {
   private readonly limiter = new RateLimiter();
   private readonly committer: GroupCommitter<CommitMeta>;
   private readonly fanout: Fanout;
+  /** Fan-out across servers (`fanout.nats`), opened by `listen`. */
+  private bus: NatsBus | undefined;
   private readonly ingestDeps: IngestDeps;
   private readonly log: LogFn;
   private readonly inflight = new Set<Promise<void>>();
@@ -146,10 +149,20 @@ export class SluiceServer {
       ...config.groupCommit,
       onCommitted: (entries) => {
         const now = performance.now();
-        for (const { events, meta } of entries) {
-          this.fanout.publish(meta.region, events);
-          m.fanoutLag.observe((now - meta.arrived) / 1000);
+        for (const { meta } of entries) m.fanoutLag.observe((now - meta.arrived) / 1000);
+        const bus = this.bus;
+        if (bus === undefined) {
+          for (const { events, meta } of entries) this.fanout.publish(meta.region, events);
+          return;
         }
+        // One message per region and commit: its events in commit order.
+        const byRegion = new Map<string, SegmentEvent[]>();
+        for (const { events, meta } of entries) {
+          const list = byRegion.get(meta.region);
+          if (list === undefined) byRegion.set(meta.region, events.slice());
+          else for (const e of events) list.push(e);
+        }
+        for (const [region, events] of byRegion) bus.publish(region, events);
       },
       onCommit: ({ events, batches, seconds, ok }) => {
         m.commitDuration.observe(seconds);
@@ -188,8 +201,24 @@ export class SluiceServer {
     this.http.on('checkContinue', (req, res) => this.onRequest(req, res));
   }
 
-  /** Starts listening on `config.listen` (or `port`/`host` given here); resolves with the bound address. */
-  listen(override: { host?: string; port?: number } = {}): Promise<AddressInfo> {
+  /**
+   * Starts listening on `config.listen` (or `port`/`host` given here); resolves with the
+   * bound address. With `fanout.nats`, connects to NATS first: a server that cannot
+   * reach it does not start.
+   */
+  async listen(override: { host?: string; port?: number } = {}): Promise<AddressInfo> {
+    const nats = this.config.fanout.nats;
+    if (nats !== undefined && this.bus === undefined) {
+      this.bus = await NatsBus.open(nats, {
+        deliver: (region, events) => this.fanout.publish(region, events),
+        warn: (message, fields) => this.log('warn', message, fields),
+        onPublishFailure: () => this.metrics.fanoutPublishFailures.inc(),
+      });
+      this.log('info', 'fan-out through NATS JetStream', {
+        stream: nats.stream,
+        subjects: `${nats.subjectPrefix}.>`,
+      });
+    }
     const host = override.host ?? this.config.listen.host;
     const port = override.port ?? this.config.listen.port;
     return new Promise((resolve, reject) => {
@@ -241,6 +270,8 @@ export class SluiceServer {
     });
     await Promise.race([Promise.allSettled([...this.inflight]), deadline]);
     await this.committer.drain();
+    // With NATS, this server's last events come back through the stream to its hubs first.
+    await this.bus?.close();
     // Subscribers get every event published so far, then the end of their stream.
     await Promise.race([this.fanout.close(), new Promise((r) => setTimeout(r, 1000))]);
     // Past the deadline: cut what is left (their events were not answered 200).
@@ -308,9 +339,23 @@ export class SluiceServer {
           if (!this.ready) return sendJson(res, 503, { status: 'shutting down' }, { 'Retry-After': '5' });
           // Ready means the store answers, not just that the process is up.
           const problem = await this.pingStore();
-          return problem === undefined
-            ? sendJson(res, 200, { status: 'ready' })
-            : sendJson(res, 503, { status: 'store unavailable', message: problem }, { 'Retry-After': '5' });
+          if (problem !== undefined) {
+            return sendJson(
+              res,
+              503,
+              { status: 'store unavailable', message: problem },
+              { 'Retry-After': '5' },
+            );
+          }
+          if (this.bus !== undefined && !this.bus.connected) {
+            return sendJson(
+              res,
+              503,
+              { status: 'fan-out unavailable', message: 'not connected to NATS' },
+              { 'Retry-After': '5' },
+            );
+          }
+          return sendJson(res, 200, { status: 'ready' });
         }
         case 'metrics':
           return sendText(res, 200, await this.metrics.text(), this.metrics.contentType);

@@ -71,6 +71,39 @@ describe('server config', () => {
     ).toContain('storeOptions: expected nothing with a postgres:// store (these settings tune SQLite)');
   });
 
+  it('takes fanout.nats as a URL or a mapping, with defaults for the stream and its subjects', () => {
+    expect(parseConfig(`${GOOD}\nfanout: { nats: "nats://127.0.0.1:4222" }\n`).fanout.nats).toEqual({
+      url: 'nats://127.0.0.1:4222',
+      ...DEFAULTS.nats,
+    });
+    const c = parseConfig(
+      `${GOOD}\nfanout:\n  nats: { url: "nats://a:4222,nats://b:4222", stream: AUD, subjectPrefix: aud.ev, maxAgeSeconds: 60 }\n`,
+    );
+    expect(c.fanout.nats).toEqual({
+      url: 'nats://a:4222,nats://b:4222',
+      stream: 'AUD',
+      subjectPrefix: 'aud.ev',
+      maxAgeSeconds: 60,
+    });
+    expect(parseConfig(GOOD).fanout.nats).toBeUndefined();
+  });
+
+  it('refuses a fanout.nats that NATS would not take, never echoing a password', () => {
+    const bad = problems(
+      `${GOOD.replace('regions: [us, eu, apac]', 'regions: [us, eu, eu.west]')}\nfanout:\n  nats: { url: "http://u:s3cret@x", stream: "a.b", subjectPrefix: "ev.*", maxAgeSeconds: 0 }\n`,
+    );
+    expect(bad).toContain('fanout.nats.url: expected nats://host:port (several separated by commas)');
+    expect(bad).not.toContain('s3cret');
+    expect(bad).toContain('fanout.nats.stream: expected a stream name without dots');
+    expect(bad).toContain('fanout.nats.subjectPrefix: expected subject tokens separated by dots');
+    expect(bad).toContain('fanout.nats.maxAgeSeconds: expected an integer from 1');
+    expect(bad).toContain('regions[2]: "eu.west" cannot be a NATS subject token');
+    // Without NATS, a region may have a dot.
+    expect(
+      parseConfig(GOOD.replace('regions: [us, eu, apac]', 'regions: [us, eu, eu.west]')).regions,
+    ).toEqual(['us', 'eu', 'eu.west']);
+  });
+
   it('names the path of a key that is not a sha256 hash, with what was expected', () => {
     const msg = problems(GOOD.replace(`keys: [${H2}]`, 'keys: [abc]'));
     expect(msg).toContain('config /etc/sluice.yaml is not valid');

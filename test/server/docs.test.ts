@@ -28,6 +28,13 @@ describe('docs/reference/server.md', () => {
     ...Object.entries(DEFAULTS.fanout).map(([k, v]) => [`fanout.${k}`, v] as [string, number]),
     ...Object.entries(DEFAULTS.authorizer).map(([k, v]) => [`authorizer.${k}`, v] as [string, number]),
   ];
+  const named: [string, string | number][] = Object.entries(DEFAULTS.nats).map(([k, v]) => [
+    `fanout.nats.${k}`,
+    v,
+  ]);
+  it.each(named)('gives the default of %s', (key, value) => {
+    expect(doc).toContain(`| \`${key}\` | \`${value}\` |`);
+  });
   it.each(settings)('gives the default of %s', (key, value) => {
     const shown = /Bytes$/.test(key) ? bytes(value) : String(value);
     expect(doc).toContain(`| \`${key}\` | \`${shown}\` |`);

@@ -1,0 +1,173 @@
+/**
+ * Region fan-out across servers through a real NATS JetStream server (the global
+ * setup starts one): events posted to one sluice server reach the subscribers of
+ * every server sharing the stream, in the stream's order, and a server never passes
+ * on or dies of a message that is not sluice's.
+ */
+import { jetstream } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { afterEach, describe, expect, inject, test } from 'vitest';
+import { isSluiceError } from '../../src/core/errors.js';
+import { resolveConfig } from '../../src/server/config.js';
+import { SluiceServer } from '../../src/server/server.js';
+import { DEFAULT_PRINCIPALS, ndjson, startTestServer, subscribe, type TestServer } from './helpers.js';
+
+const natsUrl = inject('natsUrl');
+
+let streams = 0;
+/** A stream and subjects of its own for each test, so tests sharing the NATS server do not meet. */
+function natsConfig(overrides: Record<string, unknown> = {}) {
+  const n = `${process.pid}x${++streams}`;
+  return { url: natsUrl, stream: `SLUICE_TEST_${n}`, subjectPrefix: `t${n}.events`, ...overrides };
+}
+
+const open: TestServer[] = [];
+async function server(nats: Record<string, unknown>): Promise<TestServer> {
+  const t = await startTestServer({
+    config: { fanout: { nats } },
+    principals: [...DEFAULT_PRINCIPALS, { id: 'bidder-us', subscribe: ['us'] }],
+  });
+  open.push(t);
+  return t;
+}
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((t) => t.close()));
+});
+
+/** An add event; `ts` in ms since the epoch (2023 and later, so it is not read as seconds). */
+const event = (uid: string, seg: string, ts: number) => ({ uid, seg, op: 'add', ts: T0 + ts });
+const T0 = 1_700_000_000_000;
+const seen = (events: { data: string }[]) =>
+  events.map((e) => {
+    const d = JSON.parse(e.data);
+    return `${d.ns}/${d.uid}/${d.seg}@${d.ts}`;
+  });
+
+describe.skipIf(!natsUrl)('fan-out through NATS JetStream', () => {
+  test('events posted to one server reach the subscribers of every server, in one order', async () => {
+    const nats = natsConfig();
+    const a = await server(nats);
+    const b = await server(nats);
+    const onA = await subscribe(a, 'eu');
+    const onB = await subscribe(b, 'eu');
+    // Alternate between the servers: both subscribers must see the same sequence.
+    const posted: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      const t = i % 2 === 0 ? a : b;
+      const records = [event(`u${i}`, 's1', i), event(`u${i}`, 's2', i)];
+      const r = await t.post('acme', ndjson(records));
+      expect(r.status).toBe(200);
+      for (const rec of records) posted.push(`acme/${rec.uid}/${rec.seg}@${rec.ts}`);
+    }
+    await onA.waitFor(posted.length);
+    await onB.waitFor(posted.length);
+    expect(seen(onA.events).sort()).toEqual([...posted].sort());
+    expect(seen(onB.events)).toEqual(seen(onA.events));
+    // Each server posted its requests in order, and each request's events stay together.
+    expect(seen(onA.events).filter((s) => /\/u[02468]\//.test(s))).toEqual(
+      posted.filter((s) => /\/u[02468]\//.test(s)),
+    );
+    onA.close();
+    onB.close();
+  });
+
+  test('a region gets its own events only', async () => {
+    const nats = natsConfig();
+    const a = await server(nats);
+    const b = await server(nats);
+    const eu = await subscribe(b, 'eu');
+    const us = await subscribe(b, 'us', 'bidder-us');
+    expect((await a.post('acme', ndjson([event('u1', 'only-us', 1)]), { region: 'us' })).status).toBe(200);
+    expect((await a.post('acme', ndjson([event('u2', 'only-eu', 2)]), { region: 'eu' })).status).toBe(200);
+    await us.waitFor(1);
+    await eu.waitFor(1);
+    // Anything wrongly routed would have come with or before the right one.
+    await new Promise((r) => setTimeout(r, 200));
+    expect(seen(us.events)).toEqual([`acme/u1/only-us@${T0 + 1}`]);
+    expect(seen(eu.events)).toEqual([`acme/u2/only-eu@${T0 + 2}`]);
+    eu.close();
+    us.close();
+  });
+
+  test('a message on the subjects that is not sluice events is skipped with a warning, and delivery goes on', async () => {
+    const nats = natsConfig();
+    const a = await server(nats);
+    const sub = await subscribe(a, 'eu');
+    const nc = await connect({ servers: natsUrl });
+    try {
+      const js = jetstream(nc);
+      await js.publish(`${nats.subjectPrefix}.eu`, 'not json at all');
+      await js.publish(
+        `${nats.subjectPrefix}.eu`,
+        `${JSON.stringify({ ns: 'x', uid: '', seg: 's', op: 'add', ts: 1 })}\n`,
+      );
+    } finally {
+      await nc.close();
+    }
+    expect((await a.post('acme', ndjson([event('u1', 'after', 5)]))).status).toBe(200);
+    await sub.waitFor(1);
+    expect(seen(sub.events)).toEqual([`acme/u1/after@${T0 + 5}`]);
+    const warnings = a.logs.filter((l) => l.fields?.code === 'SLUICE_W_FANOUT_MESSAGE');
+    expect(warnings).toHaveLength(2);
+    sub.close();
+  });
+
+  test('on shutdown, the events answered 200 reach the subscribers before their streams end', async () => {
+    const nats = natsConfig();
+    const a = await server(nats);
+    const sub = await subscribe(a, 'eu');
+    const records = Array.from({ length: 50 }, (_, i) => event(`u${i}`, 's', 100 + i));
+    expect((await a.post('acme', ndjson(records))).status).toBe(200);
+    await a.server.close();
+    await sub.closed;
+    expect(sub.events).toHaveLength(50);
+  });
+
+  test('readyz is 200 while connected; the stream is created once and reused by a second server', async () => {
+    const nats = natsConfig();
+    const a = await server(nats);
+    expect((await a.req('/readyz')).status).toBe(200);
+    const b = await server(nats);
+    expect((await b.req('/readyz')).status).toBe(200);
+  });
+
+  test('a stream that exists with other subjects is refused at start, naming both', async () => {
+    const taken = natsConfig();
+    const first = await server(taken);
+    expect(first.server.ready).toBe(true);
+    const clash = natsConfig({ stream: taken.stream });
+    const e = await startTestServer({ config: { fanout: { nats: clash } } }).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(isSluiceError(e) && e.code).toBe('SLUICE_E_USAGE');
+    expect((e as Error).message).toContain(
+      `NATS stream ${taken.stream} does not take ${clash.subjectPrefix}.>`,
+    );
+  });
+});
+
+describe('fan-out through NATS JetStream: without a server', () => {
+  test('a NATS server that cannot be reached fails listen with SLUICE_E_SINK and no password in the message', async () => {
+    const config = resolveConfig({
+      listen: '127.0.0.1:0',
+      store: 'sqlite::memory:',
+      regions: ['eu'],
+      principals: [{ id: 'p', keys: [`sha256:${'0'.repeat(64)}`], namespaces: ['n'] }],
+      // Port 1 on loopback: nothing listens there.
+      fanout: { nats: 'nats://user:secret@127.0.0.1:1' },
+    });
+    const { openSqliteStore } = await import('../../src/audience/store/sqlite.js');
+    const store = await openSqliteStore(':memory:');
+    const s = new SluiceServer({ config, store, log: () => {}, defaultMetrics: false });
+    const e = await s.listen().then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    await store.close();
+    expect(isSluiceError(e) && e.code).toBe('SLUICE_E_SINK');
+    expect((e as Error).message).toContain('cannot connect to NATS at nats://user:***@127.0.0.1:1');
+    expect((e as Error).message).not.toContain('secret');
+    expect(s.http.listening).toBe(false);
+  });
+});
