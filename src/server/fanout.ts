@@ -5,9 +5,14 @@
  *
  * An event's id is `<boot>-<seq>`: `seq` counts the region's events from 1 since the
  * server started, `boot` names that start (base 36 of its time), so an id from before
- * a restart is never mistaken for one of now. When the events after `Last-Event-ID`
- * are no longer all buffered, the subscriber first gets an `event: gap` telling it to
- * resynchronise (from the store), then everything still buffered.
+ * a restart is never mistaken for one of now. With the NATS fan-out (`nats-bus.ts`)
+ * every server gets the same events in the same order from the stream, and the id is
+ * `<stream>-<seq>.<i>`: the event's message's stream sequence and its place in it,
+ * `stream` naming the stream (base 36 of its creation time). Such ids are the same on
+ * every server, so a subscriber may resume on another server than the one it left.
+ * When the events after `Last-Event-ID` are no longer all buffered, the subscriber
+ * first gets an `event: gap` telling it to resynchronise (from the store), then
+ * everything still buffered.
  *
  * Memory is bounded: the ring buffer by `bufferEvents`, each subscriber by
  * `maxSubscriberBufferBytes` of data written but not yet taken by its socket. A
@@ -36,32 +41,55 @@ function frame(id: string, event: SegmentEvent): string {
 export class RegionHub {
   /** The last events, by `seq % bufferEvents`; framed only when someone reads them. */
   private readonly ring: SegmentEvent[];
-  /** Sequence number of the next event; the buffered ones are [nextSeq - count, nextSeq). */
+  /**
+   * Each buffered event's id as a pair: (seq, -1) here, (stream sequence, place in the
+   * message) from a stream. Both grow with every event, so a resume point is found by
+   * binary search.
+   */
+  private readonly majors: Float64Array;
+  private readonly minors: Int32Array;
+  /** Local sequence number of the next event; the buffered ones are [nextSeq - count, nextSeq). */
   private nextSeq = 1;
   private count = 0;
   private readonly subscribers = new Set<ServerResponse>();
+  /** Set when events come from a stream: ids are then the stream's, not this server's. */
+  private stream = false;
 
   constructor(
     readonly region: string,
-    private readonly boot: string,
+    private boot: string,
     private readonly options: FanoutOptions,
     private readonly hooks: HubHooks = {},
   ) {
     this.ring = new Array<SegmentEvent>(options.bufferEvents);
+    this.majors = new Float64Array(options.bufferEvents);
+    this.minors = new Int32Array(options.bufferEvents);
+  }
+
+  /** From now on events come from the stream named `tag`, with ids of the stream (see the file comment). */
+  useStream(tag: string): void {
+    this.boot = tag;
+    this.stream = true;
   }
 
   get size(): number {
     return this.subscribers.size;
   }
 
-  /** Buffers the events and writes them to every subscriber, as one write per subscriber. */
-  publish(events: readonly SegmentEvent[]): void {
+  /**
+   * Buffers the events and writes them to every subscriber, as one write per subscriber.
+   * `streamSeq` is their message's sequence in the stream, when they come from one.
+   */
+  publish(events: readonly SegmentEvent[], streamSeq?: number): void {
     if (events.length === 0) return;
     const first = this.nextSeq;
     const cap = this.options.bufferEvents;
-    for (const e of events) {
+    for (let i = 0; i < events.length; i++) {
       if (cap > 0) {
-        this.ring[this.nextSeq % cap] = e;
+        const at = this.nextSeq % cap;
+        this.ring[at] = events[i]!;
+        this.majors[at] = streamSeq ?? this.nextSeq;
+        this.minors[at] = streamSeq === undefined ? -1 : i;
         if (this.count < cap) this.count++;
       }
       this.nextSeq++;
@@ -69,7 +97,10 @@ export class RegionHub {
     // Serialized once for all subscribers, and not at all when there are none.
     if (this.subscribers.size === 0) return;
     let text = '';
-    for (let i = 0; i < events.length; i++) text += frame(`${this.boot}-${first + i}`, events[i]!);
+    for (let i = 0; i < events.length; i++) {
+      const id = streamSeq === undefined ? `${this.boot}-${first + i}` : `${this.boot}-${streamSeq}.${i}`;
+      text += frame(id, events[i]!);
+    }
     for (const res of this.subscribers) this.write(res, text);
   }
 
@@ -98,24 +129,57 @@ export class RegionHub {
   /** What a subscriber that last saw `lastEventId` missed: the buffered events after it, or a gap notice and all buffered. */
   private replay(lastEventId: string): string {
     const oldest = this.nextSeq - this.count;
-    const m = /^([0-9a-z]+)-(\d+)$/.exec(lastEventId.trim());
-    let from: number;
-    if (m && m[1] === this.boot && Number(m[2]) >= oldest - 1 && Number(m[2]) < this.nextSeq) {
-      from = Number(m[2]) + 1;
-    } else {
-      from = oldest;
-      const gap = { lastEventId, oldestBuffered: this.count > 0 ? `${this.boot}-${oldest}` : null };
-      // Not a segment event: the subscriber missed events and must resynchronise.
-      return `event: gap\ndata: ${JSON.stringify(gap)}\n\n${this.frames(from)}`;
+    const from = this.resumeFrom(lastEventId.trim());
+    if (from !== undefined) return this.frames(from);
+    const gap = { lastEventId, oldestBuffered: this.count > 0 ? this.idOf(oldest) : null };
+    // Not a segment event: the subscriber missed events and must resynchronise.
+    return `event: gap\ndata: ${JSON.stringify(gap)}\n\n${this.frames(oldest)}`;
+  }
+
+  /**
+   * The local sequence number of the first buffered event after `id`, or undefined when
+   * the events after it are not all buffered (or the id is not one of this hub's kind).
+   */
+  private resumeFrom(id: string): number | undefined {
+    const m = /^([0-9a-z]+)-(\d+)(?:\.(\d+))?$/.exec(id);
+    if (!m || m[1] !== this.boot || (m[3] !== undefined) !== this.stream) return undefined;
+    const major = Number(m[2]);
+    const minor = m[3] === undefined ? -1 : Number(m[3]);
+    const oldest = this.nextSeq - this.count;
+    if (!this.stream) {
+      // Local ids count every event: the one just before the oldest buffered still resumes.
+      return major >= oldest - 1 && major < this.nextSeq ? major + 1 : undefined;
     }
-    return this.frames(from);
+    if (this.count === 0 || this.compare(oldest, major, minor) > 0) return undefined;
+    if (this.compare(this.nextSeq - 1, major, minor) < 0) return undefined;
+    // The first buffered event whose id is greater than (major, minor).
+    let lo = oldest;
+    let hi = this.nextSeq;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.compare(mid, major, minor) <= 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** The buffered event `seq`'s id against (major, minor): negative, zero or positive. */
+  private compare(seq: number, major: number, minor: number): number {
+    const at = seq % this.options.bufferEvents;
+    return this.majors[at]! - major || this.minors[at]! - minor;
+  }
+
+  private idOf(seq: number): string {
+    if (!this.stream) return `${this.boot}-${seq}`;
+    const at = seq % this.options.bufferEvents;
+    return `${this.boot}-${this.majors[at]}.${this.minors[at]}`;
   }
 
   /** The buffered events from `seq` on, framed. */
   private frames(from: number): string {
     let text = '';
     for (let s = from; s < this.nextSeq; s++) {
-      text += frame(`${this.boot}-${s}`, this.ring[s % this.options.bufferEvents]!);
+      text += frame(this.idOf(s), this.ring[s % this.options.bufferEvents]!);
     }
     return text;
   }
@@ -165,8 +229,13 @@ export class Fanout {
     this.timer.unref();
   }
 
-  publish(region: string, events: readonly SegmentEvent[]): void {
-    this.hubs.get(region)?.publish(events);
+  publish(region: string, events: readonly SegmentEvent[], streamSeq?: number): void {
+    this.hubs.get(region)?.publish(events, streamSeq);
+  }
+
+  /** Events come from the stream named `tag` from now on (the NATS fan-out). */
+  useStream(tag: string): void {
+    for (const h of this.hubs.values()) h.useStream(tag);
   }
 
   /** Ends every stream; resolves when they are flushed or gone. */

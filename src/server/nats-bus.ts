@@ -33,8 +33,8 @@ import { SluiceError } from '../core/errors.js';
 import type { NatsFanoutConfig } from './config.js';
 
 export interface NatsBusHooks {
-  /** Where the stream's events go: this server's hubs. */
-  deliver(region: string, events: SegmentEvent[]): void;
+  /** Where the stream's events go: this server's hubs; `seq` is their message's stream sequence. */
+  deliver(region: string, events: SegmentEvent[], seq: number): void;
   warn(message: string, fields: Record<string, unknown>): void;
   onPublishFailure?(): void;
 }
@@ -52,7 +52,7 @@ export class NatsBus {
   /** The highest stream sequence JetStream acknowledged for this server's publishes. */
   private acked = 0;
   private deliveredWaiters: (() => void)[] = [];
-  private readonly reading: Promise<void>;
+  private reading: Promise<void> | undefined;
 
   private constructor(
     private readonly nc: NatsConnection,
@@ -60,8 +60,9 @@ export class NatsBus {
     private readonly messages: ConsumerMessages,
     private readonly config: NatsFanoutConfig,
     private readonly hooks: NatsBusHooks,
+    /** Names this incarnation of the stream in event ids (a recreated stream gets another). */
+    readonly tag: string,
   ) {
-    this.reading = this.read();
     void this.watch();
   }
 
@@ -75,8 +76,9 @@ export class NatsBus {
 
   /**
    * Connects, creates the stream when it is missing (or checks that the one there takes
-   * the subjects), and starts reading new events of every region. Resolves once reading has
-   * started, so nothing this server publishes from then on is missed.
+   * the subjects), and subscribes to new events of every region. Resolves once the
+   * subscription is in place, so nothing this server publishes from then on is missed;
+   * {@link start} begins delivering them.
    */
   static async open(config: NatsFanoutConfig, hooks: NatsBusHooks): Promise<NatsBus> {
     const where = redactUrl(config.url);
@@ -99,13 +101,15 @@ export class NatsBus {
         if (/stream not found/i.test((e as Error).message)) return undefined;
         throw e;
       });
+      let created: string;
       if (info === undefined) {
-        await jsm.streams.add({
+        const made = await jsm.streams.add({
           name: config.stream,
           subjects: [subjects],
           max_age: config.maxAgeSeconds * 1e9,
           duplicate_window: 120 * 1e9,
         });
+        created = made.created;
       } else if (!info.config.subjects?.includes(subjects)) {
         throw new SluiceError(
           'SLUICE_E_USAGE',
@@ -113,6 +117,8 @@ export class NatsBus {
             'choose another fanout.nats.stream or subjectPrefix',
           { stage: 'config' },
         );
+      } else {
+        created = info.created;
       }
       const js = jetstream(nc);
       // One filter for every region (NATS 2.9 takes one subject per consumer); events of
@@ -122,7 +128,7 @@ export class NatsBus {
         deliver_policy: DeliverPolicy.New,
       });
       const messages = await consumer.consume();
-      return new NatsBus(nc, js, messages, config, hooks);
+      return new NatsBus(nc, js, messages, config, hooks, streamTag(created));
     } catch (e) {
       await nc.close().catch(() => {});
       if (e instanceof SluiceError) throw e;
@@ -131,6 +137,14 @@ export class NatsBus {
         e,
       );
     }
+  }
+
+  /**
+   * Starts handing the stream's events to `hooks.deliver` (those that arrived since
+   * `open` wait in the consumer until then).
+   */
+  start(): void {
+    this.reading ??= this.read();
   }
 
   /** Hands one committed group of a region's events to the stream; never throws, never waits. */
@@ -179,7 +193,7 @@ export class NatsBus {
         });
       } else {
         try {
-          this.hooks.deliver(region, events);
+          this.hooks.deliver(region, events, m.seq);
         } catch (e) {
           this.hooks.warn('delivering NATS events failed', { error: (e as Error).message ?? String(e) });
         }
@@ -209,9 +223,15 @@ export class NatsBus {
       await Promise.race([new Promise<void>((r) => this.deliveredWaiters.push(r)), deadline]);
     }
     this.messages.stop();
-    await Promise.race([this.reading.catch(() => {}), deadline]);
+    await Promise.race([(this.reading ?? Promise.resolve()).catch(() => {}), deadline]);
     await this.nc.drain().catch(() => this.nc.close());
   }
+}
+
+/** Base 36 of the stream's creation time in ms (JetStream writes it with nanoseconds). */
+function streamTag(created: string): string {
+  const ms = Date.parse(created.replace(/(\.\d{3})\d+/, '$1'));
+  return Number.isFinite(ms) ? ms.toString(36) : '0';
 }
 
 /** The events of a message, or undefined when it is not NDJSON of valid events. */

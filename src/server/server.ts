@@ -210,10 +210,12 @@ export class SluiceServer {
     const nats = this.config.fanout.nats;
     if (nats !== undefined && this.bus === undefined) {
       this.bus = await NatsBus.open(nats, {
-        deliver: (region, events) => this.fanout.publish(region, events),
+        deliver: (region, events, seq) => this.fanout.publish(region, events, seq),
         warn: (message, fields) => this.log('warn', message, fields),
         onPublishFailure: () => this.metrics.fanoutPublishFailures.inc(),
       });
+      this.fanout.useStream(this.bus.tag);
+      this.bus.start();
       this.log('info', 'fan-out through NATS JetStream', {
         stream: nats.stream,
         subjects: `${nats.subjectPrefix}.>`,

@@ -71,6 +71,43 @@ describe.skipIf(!natsUrl)('fan-out through NATS JetStream', () => {
     onB.close();
   });
 
+  test("a subscriber resumes on another server from its Last-Event-ID: the ids are the stream's", async () => {
+    const nats = natsConfig();
+    const a = await server(nats);
+    const b = await server(nats);
+    const first = await subscribe(a, 'eu');
+    for (let i = 0; i < 3; i++) {
+      const r = await a.post('acme', ndjson([event(`u${i}`, 'x', i), event(`u${i}`, 'y', i)]));
+      expect(r.status).toBe(200);
+    }
+    await first.waitFor(6);
+    first.close();
+    const lastSeen = first.events[2]!.id!;
+    // Posted while the subscriber was away, to either server.
+    expect((await b.post('acme', ndjson([event('u3', 'x', 3)]))).status).toBe(200);
+    expect((await a.post('acme', ndjson([event('u4', 'x', 4)]))).status).toBe(200);
+    const watchB = await subscribe(b, 'eu', 'bidder-eu');
+    await watchB.waitFor(0);
+    const resumed = await subscribe(b, 'eu', 'bidder-eu', { 'last-event-id': lastSeen });
+    await resumed.waitFor(5);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(resumed.events.map((e) => e.event)).toEqual(Array(5).fill('segment'));
+    expect(seen(resumed.events)).toEqual([
+      ...seen(first.events.slice(3)),
+      `acme/u3/x@${T0 + 3}`,
+      `acme/u4/x@${T0 + 4}`,
+    ]);
+    // The events both servers sent carry the same ids.
+    expect(resumed.events.slice(0, 3).map((e) => e.id)).toEqual(first.events.slice(3).map((e) => e.id));
+    // An id of another kind (a server without the stream gives `<boot>-<seq>`) is a gap.
+    const stale = await subscribe(b, 'eu', 'bidder-eu', { 'last-event-id': 'abc-1' });
+    await stale.waitFor(1);
+    expect(stale.events[0]!.event).toBe('gap');
+    watchB.close();
+    resumed.close();
+    stale.close();
+  });
+
   test('a region gets its own events only', async () => {
     const nats = natsConfig();
     const a = await server(nats);
