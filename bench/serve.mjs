@@ -22,6 +22,8 @@
 //                        [--profile <dir>]   (CPU profiles of each sluice serve run's threads)
 //                        [--store postgres://user@host/db]   (sluice on PostgreSQL instead of
 //                         SQLite; reported in its own section; each run in a fresh schema)
+//                        [--nats nats://host:port]   (the fan-out through NATS JetStream;
+//                         reported in its own section; each run on a fresh stream)
 //
 // Results go into bench/RESULTS.md between the serve markers (the rest is run.mjs's).
 import { spawn } from 'node:child_process';
@@ -62,7 +64,14 @@ if (pgStore !== undefined && !/^postgres(ql)?:\/\//.test(pgStore)) {
   console.error('serve bench: --store takes a postgres:// URL (SQLite is the default)');
   process.exit(64);
 }
-const block = pgStore ? 'serve-postgres' : 'serve';
+// The fan-out through NATS JetStream (fanout.nats) instead of in-process.
+const natsUrl = argv.includes('--nats') ? argv[argv.indexOf('--nats') + 1] : undefined;
+if (natsUrl !== undefined && !/^nats:\/\//.test(natsUrl)) {
+  console.error('serve bench: --nats takes a nats:// URL');
+  process.exit(64);
+}
+const block = ['serve', pgStore && 'postgres', natsUrl && 'nats'].filter(Boolean).join('-');
+let natsRuns = 0;
 
 /** One statement on the --store PostgreSQL, on a connection of its own. */
 async function pgQuery(sql) {
@@ -231,7 +240,7 @@ principals:
   - id: bidder
     keys: [${bidder.hash}]
     subscribe: [us]
-${extraConfig}
+${natsUrl ? `fanout:\n  nats: { url: "${natsUrl}", stream: SLUICE_BENCH_${process.pid}_${++natsRuns}, subjectPrefix: bench${process.pid}x${natsRuns}.events }\n` : ''}${extraConfig}
 `,
   );
   log(
@@ -430,11 +439,11 @@ const sluiceRows = sluiceRuns
   )
   .join('\n');
 const report = `<!-- ${block}:begin -->
-## sluice serve: load benchmark${pgStore ? ', on PostgreSQL' : ''}
+## sluice serve: load benchmark${pgStore ? ', on PostgreSQL' : ''}${natsUrl ? ', fan-out through NATS JetStream' : ''}
 
 ${failed.length > 0 ? `**FAILED: ${failed.map((c) => c.what).join('; ')}**\n\n` : ''}Made by \`node bench/serve.mjs${argv.length ? ` ${argv.join(' ')}` : ''}\` on ${new Date().toISOString()}: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, load average ${load1.toFixed(2)} at the end.
 Loopback; autocannon 9 in its own process, keep-alive connections for ${seconds} s per run, POSTing ${recordsPerBody}-record NDJSON bodies (${bodyCount} distinct bodies in turn; 1-8 events per user as providers send them, users drawn from 200k, segments from 500, 20% removals; \`ts\` is the time of receipt, so every upsert writes).
-sluice serve runs end to end: bearer key, static authorization, validation into SegmentEvents, ${pgStore ? `PostgreSQL store (a local PostgreSQL ${pgVersion}, its configuration as given: the defaults commit with an fsync each, where SQLite's synchronous=NORMAL does not; group commits two in flight; the bare loop is still SQLite's)` : 'SQLite store (file, WAL, synchronous=NORMAL, its own thread, its checkpointer thread, group commits two in flight)'}, SSE fan-out to one subscriber. Activation latency: a one-record probe POST every ${probeEveryMs} ms during the load, timed from just before the request to its event arriving on the SSE stream.
+sluice serve runs end to end: bearer key, static authorization, validation into SegmentEvents, ${pgStore ? `PostgreSQL store (a local PostgreSQL ${pgVersion}, its configuration as given: the defaults commit with an fsync each, where SQLite's synchronous=NORMAL does not; group commits two in flight; the bare loop is still SQLite's)` : 'SQLite store (file, WAL, synchronous=NORMAL, its own thread, its checkpointer thread, group commits two in flight)'}, SSE fan-out to one subscriber${natsUrl ? " through NATS JetStream (a local nats-server on the same 2 cores; each commit's events published as one message, read back by the server's consumer)" : ''}. Activation latency: a one-record probe POST every ${probeEveryMs} ms during the load, timed from just before the request to its event arriving on the SSE stream.
 
 | run | events/s | vs bare upsert loop | request p50 | request p99 | activation p50 | activation p99 | events per commit | commit mean | commit p99 | arrival to publish p99 |
 | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
@@ -450,7 +459,7 @@ ${sluiceRows}
   .join('')} Bare upsert loop: ${upsertRounds.map((x) => `${f0(x.perSecond)}/s`).join(', ')}.
 - The bare loop ran ${f0(upsert.events)} events (as many as the largest sluice run accepted) in ${upsert.seconds.toFixed(2)} s, with SQLite's own checkpoints at the store's WAL threshold.
 
-## ${pgStore ? 'Against the bars (set for the default SQLite store; for comparison only)' : 'Bars (issue 5)'}, at ${bar.conns} connections (the median round)
+## ${pgStore || natsUrl ? 'Against the bars (set for the default configuration; for comparison only)' : 'Bars (issue 5)'}, at ${bar.conns} connections (the median round)
 
 | bar | needed | measured | |
 | --- | ---: | ---: | --- |
