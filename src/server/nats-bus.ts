@@ -53,6 +53,10 @@ export class NatsBus {
   private acked = 0;
   private deliveredWaiters: (() => void)[] = [];
   private reading: Promise<void> | undefined;
+  /** False from a disconnect until the reconnect. */
+  private up = true;
+  /** Set if reading the stream ended other than by close: nothing more is delivered. */
+  private readFailed = false;
 
   private constructor(
     private readonly nc: NatsConnection,
@@ -63,7 +67,10 @@ export class NatsBus {
     /** Names this incarnation of the stream in event ids (a recreated stream gets another). */
     readonly tag: string,
   ) {
-    void this.watch();
+    // Neither loop may reject unhandled: that would end the process.
+    this.watch().catch(() => {
+      this.up = false;
+    });
   }
 
   /** Follows the connection's state for {@link connected}. */
@@ -144,7 +151,15 @@ export class NatsBus {
    * `open` wait in the consumer until then).
    */
   start(): void {
-    this.reading ??= this.read();
+    this.reading ??= this.read().catch((e: unknown) => {
+      // The ordered consumer recreates itself after gaps and reconnects; an end other
+      // than close is worth an operator's look, not the process.
+      this.readFailed = true;
+      this.hooks.warn('stopped reading the NATS stream', {
+        code: 'SLUICE_W_FANOUT_READ',
+        error: (e as Error)?.message ?? String(e),
+      });
+    });
   }
 
   /** Hands one committed group of a region's events to the stream; never throws, never waits. */
@@ -205,12 +220,10 @@ export class NatsBus {
     }
   }
 
-  /** True while connected to a NATS server (reconnecting counts as not). */
+  /** True while connected to a NATS server and reading the stream (reconnecting counts as not). */
   get connected(): boolean {
-    return this.up && !this.nc.isClosed();
+    return this.up && !this.readFailed && !this.nc.isClosed();
   }
-
-  private up = true;
 
   /**
    * Waits (at most `timeoutMs`) for this server's publishes to be acknowledged and read
@@ -223,7 +236,7 @@ export class NatsBus {
       await Promise.race([new Promise<void>((r) => this.deliveredWaiters.push(r)), deadline]);
     }
     this.messages.stop();
-    await Promise.race([(this.reading ?? Promise.resolve()).catch(() => {}), deadline]);
+    await Promise.race([this.reading ?? Promise.resolve(), deadline]);
     await this.nc.drain().catch(() => this.nc.close());
   }
 }
