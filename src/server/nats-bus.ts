@@ -237,7 +237,10 @@ export class NatsBus {
     }
     this.messages.stop();
     await Promise.race([this.reading ?? Promise.resolve(), deadline]);
-    await this.nc.drain().catch(() => this.nc.close());
+    // Draining needs the server; during an outage it would wait for the reconnect.
+    const drained = this.nc.drain().catch(() => {});
+    await Promise.race([drained, new Promise<void>((r) => setTimeout(r, 1_000).unref())]);
+    if (!this.nc.isClosed()) await this.nc.close().catch(() => {});
   }
 }
 

@@ -10,6 +10,7 @@ import { afterEach, describe, expect, inject, test } from 'vitest';
 import { isSluiceError } from '../../src/core/errors.js';
 import { resolveConfig } from '../../src/server/config.js';
 import { SluiceServer } from '../../src/server/server.js';
+import { natsServer, startNats } from '../setup/nats.js';
 import { DEFAULT_PRINCIPALS, ndjson, startTestServer, subscribe, type TestServer } from './helpers.js';
 
 const natsUrl = inject('natsUrl');
@@ -181,6 +182,55 @@ describe.skipIf(!natsUrl)('fan-out through NATS JetStream', () => {
     expect((e as Error).message).toContain(
       `NATS stream ${taken.stream} does not take ${clash.subjectPrefix}.>`,
     );
+  });
+});
+
+describe.skipIf(!natsUrl)('fan-out through NATS JetStream: an outage', () => {
+  test('ingestion goes on while NATS is down: answers 200, events stored, readyz 503, the lost publish logged', async () => {
+    const bin = natsServer();
+    if (bin === undefined) throw new Error('nats-server disappeared');
+    // A NATS server of this test's own, to stop.
+    const own = await startNats(bin);
+    let stopped = false;
+    try {
+      const a = await server(natsConfig({ url: own.url }));
+      const sub = await subscribe(a, 'eu');
+      expect((await a.post('acme', ndjson([event('u1', 'before', 1)]))).status).toBe(200);
+      await sub.waitFor(1);
+      await own.stop();
+      stopped = true;
+      const ready = async () => (await a.req('/readyz')).status;
+      const until503 = Date.now() + 10_000;
+      while ((await ready()) !== 503) {
+        if (Date.now() > until503) throw new Error('readyz stayed 200 with NATS down');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect((await a.req('/readyz')).json).toMatchObject({ status: 'fan-out unavailable' });
+      const r = await a.post('acme', ndjson([event('u2', 'during', 2)]));
+      expect(r.status).toBe(200);
+      expect(r.json).toMatchObject({ accepted: 1, rejected: 0 });
+      const user = await a.req('/v1/namespaces/acme/users/u2', { headers: a.auth('acme') });
+      expect(user.status).toBe(200);
+      expect(JSON.stringify(user.json)).toContain('during');
+      // Shutdown does not wait for NATS to come back.
+      const t0 = Date.now();
+      await a.close();
+      open.splice(open.indexOf(a), 1);
+      // Its own bounds: 2 s for the publishes in flight, 1 s to drain the connection.
+      expect(Date.now() - t0).toBeLessThan(5_000);
+      const gaveUp = () => a.logs.some((l) => l.fields?.code === 'SLUICE_W_FANOUT_PUBLISH');
+      const until = Date.now() + 10_000;
+      while (!gaveUp()) {
+        if (Date.now() > until) throw new Error('the lost publish was not logged');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(a.logs.find((l) => l.fields?.code === 'SLUICE_W_FANOUT_PUBLISH')?.fields).toMatchObject({
+        events: 1,
+      });
+      sub.close();
+    } finally {
+      if (!stopped) await own.stop();
+    }
   });
 });
 

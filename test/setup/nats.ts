@@ -21,7 +21,8 @@ declare module 'vitest' {
   }
 }
 
-function natsServer(): string | undefined {
+/** The nats-server binary, or undefined when none is installed. */
+export function natsServer(): string | undefined {
   for (const p of ['/usr/sbin/nats-server', '/usr/bin/nats-server']) if (existsSync(p)) return p;
   try {
     return execFileSync('sh', ['-c', 'command -v nats-server'], { encoding: 'utf8' }).trim() || undefined;
@@ -50,17 +51,17 @@ async function accepting(port: number, server: ChildProcess, log: () => string):
   }
 }
 
-export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const required = process.env.SLUICE_REQUIRE_NATS === '1';
-  const bin = natsServer();
-  if (!bin) {
-    if (required) throw new Error('SLUICE_REQUIRE_NATS=1 but nats-server is not installed');
-    process.stderr.write('nats: nats-server not installed; the NATS fan-out tests are skipped\n');
-    project.provide('natsUrl', '');
-    return async () => {};
-  }
+/** A running nats-server with JetStream, and how to stop it (its folder removed). */
+export interface RunningNats {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** Starts nats-server `bin` with JetStream on a free loopback port (or `port`). */
+export async function startNats(bin: string, port?: number): Promise<RunningNats> {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-nats-'));
-  const port = await freePort();
+  port ??= await freePort();
   const server = spawn(bin, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -82,11 +83,29 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await accepting(port, server, () => log);
   } catch (e) {
     await stop();
+    throw e;
+  }
+  return { url: `nats://127.0.0.1:${port}`, port, stop };
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const required = process.env.SLUICE_REQUIRE_NATS === '1';
+  const bin = natsServer();
+  if (!bin) {
+    if (required) throw new Error('SLUICE_REQUIRE_NATS=1 but nats-server is not installed');
+    process.stderr.write('nats: nats-server not installed; the NATS fan-out tests are skipped\n');
+    project.provide('natsUrl', '');
+    return async () => {};
+  }
+  let nats: RunningNats;
+  try {
+    nats = await startNats(bin);
+  } catch (e) {
     if (required) throw e;
     process.stderr.write(`nats: ${(e as Error).message}; the NATS fan-out tests are skipped\n`);
     project.provide('natsUrl', '');
     return async () => {};
   }
-  project.provide('natsUrl', `nats://127.0.0.1:${port}`);
-  return stop;
+  project.provide('natsUrl', nats.url);
+  return nats.stop;
 }
