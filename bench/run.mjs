@@ -280,6 +280,29 @@ function runOnce(job) {
   });
 }
 
+/**
+ * How busy the machine is with other work: the share of all cores in use over `ms`,
+ * from /proc/stat, taken between jobs (the previous one has exited, this script only
+ * waits). The 1-minute load average would mostly measure the previous job itself.
+ * Undefined where /proc/stat is not there.
+ */
+async function busyShare(ms = 300) {
+  const sample = () => {
+    try {
+      const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+      // user nice system idle iowait irq softirq steal: idle and iowait are not busy.
+      return { total: f.slice(0, 8).reduce((a, b) => a + b, 0), idle: f[3] + f[4] };
+    } catch {
+      return undefined;
+    }
+  };
+  const a = sample();
+  await new Promise((r) => setTimeout(r, ms));
+  const b = sample();
+  if (!a || !b || b.total === a.total) return undefined;
+  return 1 - (b.idle - a.idle) / (b.total - a.total);
+}
+
 // Reading every input once first puts it in the page cache, so no job pays for the disk.
 for (const f of Object.keys(manifest.files))
   spawnSync('cat', [join(CORPUS_DIR, f)], { stdio: ['ignore', 'ignore', 'inherit'] });
@@ -292,7 +315,7 @@ for (let r = 0; r < rounds; r++) {
   // Rotate the order every round so no job always runs right after the same neighbour.
   const order = jobs.map((_, i) => jobs[(i + r) % jobs.length]);
   for (const job of order) {
-    const load = os.loadavg()[0];
+    const busy = await busyShare();
     let run;
     try {
       run = await runOnce(job);
@@ -308,7 +331,7 @@ for (let r = 0; r < rounds; r++) {
       process.exit(1);
     }
     // Other work on the machine inflates wall times: record how busy it was at each start.
-    run.load = load;
+    run.busy = busy;
     job.runs.push(run);
     console.error(
       `round ${r + 1}/${rounds}  ${job.id.padEnd(24)} ${run.wall.toFixed(2)} s${run.rssMiB ? `  ${run.rssMiB.toFixed(0)} MiB` : ''}`,
@@ -530,7 +553,8 @@ function otherBars() {
 }
 
 const cpu = os.cpus();
-const loads = jobs.flatMap((j) => j.runs.map((r) => r.load));
+const busy = jobs.flatMap((j) => j.runs.map((r) => r.busy)).filter((b) => b !== undefined);
+const pct = (x) => `${Math.round(100 * x)}%`;
 const rebuilt = newestMtime(DIST) > code.built;
 const utc = (ms) => `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 const expectText = {
@@ -572,10 +596,10 @@ md.push(
   `- CPU: ${cpu[0]?.model ?? 'unknown'}, ${cpu.length} cores (\`os.cpus()\`)`,
   `- Memory: ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`,
   `- OS: ${os.type()} ${os.release()} (${os.platform()}/${os.arch()})`,
-  `- Load: 1-minute load average at the start of each job: median ${median(loads).toFixed(1)}, max ${Math.max(...loads).toFixed(1)}` +
-    (Math.max(...loads) > cpu.length * 0.75
-      ? ' (**other work was running; wall times are inflated and noisier**)'
-      : ''),
+  busy.length === 0
+    ? `- Other work: not measured (no /proc/stat); 1-minute load average at the end ${os.loadavg()[0].toFixed(1)}`
+    : `- Other work: the machine's CPU in use in the 0.3 s before each job (the previous one had exited): median ${pct(median(busy))}, max ${pct(Math.max(...busy))} of all cores` +
+        (median(busy) > 0.1 ? ' (**other work was running; wall times are inflated and noisier**)' : ''),
   `- Code: commit ${code.commit ?? 'unknown'}${code.dirty ? ' plus uncommitted changes in src/ or formats/' : ''}; ` +
     `\`dist/\` last built ${utc(code.built)}, copied to \`${rel(SNAPSHOT)}\` at the start and run from there` +
     (rebuilt ? ' (dist/ was rebuilt during the run; the copy was not)' : ''),
