@@ -17,6 +17,7 @@ import {
   parseStoreTarget,
   SCHEMA_VERSION,
 } from '../../src/audience/store/index.js';
+import { statements } from '../../src/audience/store/postgres.js';
 import { SQL } from '../../src/audience/store/sqlite.js';
 import { SluiceError } from '../../src/core/errors.js';
 import { codeOf, failure, openTestPostgresStore, postgresUrl, tempFiles } from './helpers.js';
@@ -530,6 +531,36 @@ describe.skipIf(!postgresUrl)('the PostgreSQL store', () => {
   test('bad options are SLUICE_E_OPTION', async () => {
     expect(await codeOf(openPostgresStore(postgresUrl, { schema: 'Robert"; DROP' }))).toBe('SLUICE_E_OPTION');
     expect(await codeOf(openPostgresStore(postgresUrl, { maxConnections: 1 }))).toBe('SLUICE_E_OPTION');
+  });
+
+  test('apply reads the rows of its keys by the primary key, not by scanning the table, before any ANALYZE', async () => {
+    // Measured: a join the planner was free to hash scanned the whole table (46 ms at 100k
+    // rows, 27 ms per apply of 250 events); by the key, 4.5 ms.
+    const schema = `plan_${Date.now().toString(36)}`;
+    const store = await openPostgresStore(postgresUrl, { schema });
+    const events = Array.from({ length: 20_000 }, (_, i) => add(`s${i % 50}`, i + 1, undefined, `u${i}`));
+    for (let i = 0; i < events.length; i += 2_000) await store.apply(events.slice(i, i + 2_000));
+    await store.close();
+    const pg = (await import('pg')).default;
+    const c = new pg.Client({ connectionString: postgresUrl });
+    await c.connect();
+    try {
+      const keys = events.slice(0, 250);
+      const sql = statements(schema);
+      const plan = async (text: string, params: unknown[]) =>
+        JSON.stringify((await c.query(`EXPLAIN (FORMAT JSON) ${text}`, params)).rows[0]);
+      const segments = await plan(sql.readSegments, [
+        keys.map((e) => e.ns),
+        keys.map((e) => e.uid),
+        keys.map((e) => e.seg),
+      ]);
+      expect(segments).toContain('"Index Name":"segments_pkey"');
+      expect(segments).not.toContain('Seq Scan');
+      const optouts = await plan(sql.readOptouts, [keys.map((e) => e.ns), keys.map((e) => e.uid)]);
+      expect(optouts).not.toContain('Hash Join');
+    } finally {
+      await c.end();
+    }
   });
 
   test('two stores on the same schema (two servers) both write; the state is the same as one', async () => {
