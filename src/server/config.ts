@@ -472,10 +472,10 @@ function parseNats(c: Checker, v: unknown, regions: readonly string[]): NatsFano
   const d = DEFAULTS.nats;
   const url = c.string('fanout.nats.url', o.url);
   if (url !== undefined) {
-    for (const u of url.split(',')) {
+    for (const u of url.split(',').map((x) => x.trim())) {
       // Never echo a URL that may hold a password.
-      if (!/^(nats|tls):\/\/[^/]/.test(u.trim()) || !URL.canParse(u.trim())) {
-        const shown = URL.canParse(u.trim()) ? redactUrl(u.trim()) : 'a string that is not a URL';
+      if (!/^(nats|tls):\/\/[^/]/.test(u) || !URL.canParse(u)) {
+        const shown = URL.canParse(u) ? redactUrl(u) : 'a string that is not a URL';
         c.fail('fanout.nats.url', 'nats://host:port (several separated by commas)', shown);
       }
     }

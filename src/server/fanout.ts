@@ -98,7 +98,7 @@ export class RegionHub {
     if (this.subscribers.size === 0) return;
     let text = '';
     for (let i = 0; i < events.length; i++) {
-      const id = streamSeq === undefined ? `${this.boot}-${first + i}` : `${this.boot}-${streamSeq}.${i}`;
+      const id = streamSeq === undefined ? this.id(first + i, -1) : this.id(streamSeq, i);
       text += frame(id, events[i]!);
     }
     for (const res of this.subscribers) this.write(res, text);
@@ -169,10 +169,15 @@ export class RegionHub {
     return this.majors[at]! - major || this.minors[at]! - minor;
   }
 
+  /** The id of the buffered event `seq`. */
   private idOf(seq: number): string {
-    if (!this.stream) return `${this.boot}-${seq}`;
     const at = seq % this.options.bufferEvents;
-    return `${this.boot}-${this.majors[at]}.${this.minors[at]}`;
+    return this.id(this.majors[at]!, this.minors[at]!);
+  }
+
+  /** `<boot>-<major>` for this server's ids (minor -1), `<stream>-<major>.<minor>` for a stream's. */
+  private id(major: number, minor: number): string {
+    return minor < 0 ? `${this.boot}-${major}` : `${this.boot}-${major}.${minor}`;
   }
 
   /** The buffered events from `seq` on, framed. */
