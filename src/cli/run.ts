@@ -4,7 +4,7 @@
  * line, the exit code. Every decision about data belongs to the library.
  */
 import { stat } from 'node:fs/promises';
-import { redactUrl } from '../audience/store/postgres.js';
+import { redactUrl } from '../core/redact-url.js';
 import { describeIoError } from '../core/sources.js';
 import {
   type AnyFormat,

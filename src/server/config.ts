@@ -8,8 +8,8 @@ import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { idProblem } from '../audience/segment-event.js';
-import { redactUrl } from '../audience/store/postgres.js';
 import { SluiceError } from '../core/errors.js';
+import { redactUrl } from '../core/redact-url.js';
 
 /** At least one of the two rates is set; each has its burst. */
 export interface RateLimitConfig {

@@ -28,8 +28,8 @@ import {
 } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { type SegmentEvent, validateSegmentEvent } from '../audience/segment-event.js';
-import { redactUrl } from '../audience/store/postgres.js';
 import { SluiceError } from '../core/errors.js';
+import { redactUrl } from '../core/redact-url.js';
 import type { NatsFanoutConfig } from './config.js';
 
 export interface NatsBusHooks {
@@ -88,11 +88,13 @@ export class NatsBus {
    * {@link start} begins delivering them.
    */
   static async open(config: NatsFanoutConfig, hooks: NatsBusHooks): Promise<NatsBus> {
-    const where = redactUrl(config.url);
+    // Each URL of a cluster's list on its own: the list as a whole is not one URL.
+    const servers = config.url.split(',').map((u) => u.trim());
+    const where = servers.map(redactUrl).join(',');
     let nc: NatsConnection;
     try {
       nc = await connect({
-        servers: config.url.split(',').map((u) => u.trim()),
+        servers,
         name: 'sluice',
         // Keep trying through an outage; publishes meanwhile are retried, then counted.
         maxReconnectAttempts: -1,

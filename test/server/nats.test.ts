@@ -236,7 +236,7 @@ describe('fan-out through NATS JetStream: without a server', () => {
       regions: ['eu'],
       principals: [{ id: 'p', keys: [`sha256:${'0'.repeat(64)}`], namespaces: ['n'] }],
       // Port 1 on loopback: nothing listens there.
-      fanout: { nats: 'nats://user:secret@127.0.0.1:1' },
+      fanout: { nats: 'nats://user:secret@127.0.0.1:1,nats://other:hidden@127.0.0.1:2' },
     });
     const store = await openSqliteStore(':memory:');
     const s = new SluiceServer({ config, store, log: () => {}, defaultMetrics: false });
@@ -246,8 +246,11 @@ describe('fan-out through NATS JetStream: without a server', () => {
     );
     await store.close();
     expect(isSluiceError(e) && e.code).toBe('SLUICE_E_SINK');
-    expect((e as Error).message).toContain('cannot connect to NATS at nats://user:***@127.0.0.1:1');
+    expect((e as Error).message).toContain(
+      'cannot connect to NATS at nats://user:***@127.0.0.1:1,nats://other:***@127.0.0.1:2',
+    );
     expect((e as Error).message).not.toContain('secret');
+    expect((e as Error).message).not.toContain('hidden');
     expect(s.http.listening).toBe(false);
   });
 });

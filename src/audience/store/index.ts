@@ -5,8 +5,9 @@
  * server's `store:` setting take.
  */
 import { SluiceError } from '../../core/errors.js';
+import { redactUrl } from '../../core/redact-url.js';
 import { describeValue } from '../segment-event.js';
-import { openPostgresStore, type PostgresStoreOptions, redactUrl } from './postgres.js';
+import { openPostgresStore, type PostgresStoreOptions } from './postgres.js';
 import { openSqliteStore, type SqliteStoreOptions } from './sqlite.js';
 import type { AudienceStore } from './types.js';
 

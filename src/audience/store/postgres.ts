@@ -18,6 +18,7 @@
  */
 import type { CustomTypesConfig, Pool, PoolClient } from 'pg';
 import { SluiceError } from '../../core/errors.js';
+import { redactUrl } from '../../core/redact-url.js';
 import { ALL_SEGMENTS, describeValue, type SegmentEvent } from '../segment-event.js';
 import type {
   ApplyResult,
@@ -161,17 +162,6 @@ function storeError(target: string, what: string, e: unknown): SluiceError {
     stage: 'sink',
     cause: e,
   });
-}
-
-/** `postgres://user:secret@host/db` without its password, for messages. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return 'postgres://…';
-  }
 }
 
 /**
