@@ -82,8 +82,12 @@ export function createProgram(setCode: (code: number) => void): Command {
     .option('--concurrency <n>', 'batches in flight through the transforms (default: 4)', parsePositiveInt)
     .option(
       '--threads <n>',
-      'worker threads converting chunks of input in parallel; 0: all on the main thread (default: 0)',
+      'threads converting chunks of input in parallel, the main thread and n-1 workers (like GOMAXPROCS); 0 or 1: all on the main thread (default: 0)',
       parseNonNegativeInt,
+    )
+    .option(
+      '--isolate',
+      'with --threads, convert in worker threads only (n workers): a transform that crashes fails the run instead of ending the process',
     )
     .option('--unordered', 'emit results as they finish instead of in input order')
     .addOption(

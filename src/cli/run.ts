@@ -47,6 +47,7 @@ export interface ConvertFlags {
   outputOption?: Record<string, string>;
   concurrency?: number;
   threads?: number;
+  isolate?: boolean;
   profile?: string;
   unordered?: boolean;
   onError: ErrorPolicy;
@@ -107,10 +108,12 @@ export async function convert(
     await checkInputs(inputs, output ?? (store?.kind === 'sqlite' ? store.path : undefined));
     if (showProgress) progress = new ProgressLine({ stream: stderr, tty: stderr.isTTY === true });
     const threads = flags.threads ?? 0;
-    if (threads > 0 && store !== undefined) {
+    // Worker threads run: more than one thread, or any with --isolate.
+    const workers = threads > 1 || (threads === 1 && flags.isolate === true);
+    if (workers && store !== undefined) {
       throw new SluiceError(
         'SLUICE_E_USAGE',
-        '--threads does not apply to -o sqlite:<path> or postgres://…; use --threads 0',
+        'worker threads do not apply to -o sqlite:<path> or postgres://…; use --threads 0 or 1',
         {
           stage: 'config',
         },
@@ -119,7 +122,7 @@ export async function convert(
     // With worker threads, each worker loads the transform modules itself.
     const transforms: (TransformFn | string)[] = [];
     for (const path of flags.transform ?? []) {
-      transforms.push(threads > 0 ? path : await importTransform(transformModule(path)));
+      transforms.push(workers ? path : await importTransform(transformModule(path)));
     }
     if (store !== undefined) storeSink = await openStoreSink(store, flags);
     const options: PipelineOptions = {
@@ -138,6 +141,7 @@ export async function convert(
       ...(output !== undefined ? { output } : {}),
       ...(flags.concurrency !== undefined ? { concurrency: flags.concurrency } : {}),
       ...(threads > 0 ? { threads } : {}),
+      ...(flags.isolate ? { isolate: true } : {}),
       ...(flags.profile !== undefined ? { profile: flags.profile } : {}),
       ...(flags.stats ? { timings: true } : {}),
       ...(flags.maxRecordBytes !== undefined ? { maxRecordBytes: flags.maxRecordBytes } : {}),

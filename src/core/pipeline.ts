@@ -62,13 +62,22 @@ export interface PipelineOptions {
    */
   concurrency?: number;
   /**
-   * Worker threads that convert framing-aligned chunks of input end to end (decode,
-   * tokenize, transforms, serialize). 0 runs everything on the main thread. Output is
-   * the same, byte for byte, in ordered mode. Needs built-in formats, byte output (`to`)
-   * and transforms given as modules; a format with `parallel: false` runs on the main
-   * thread (`stats.threads.note` says so). See docs/concurrency.md. @default 0
+   * Threads that convert framing-aligned chunks of input end to end (decode, tokenize,
+   * transforms, serialize), the main thread included, as GOMAXPROCS counts it: N runs
+   * the main thread and N-1 worker threads (N workers with `isolate`). 0 or 1 runs
+   * everything on the main thread. Output is the same, byte for byte, in ordered mode.
+   * Worker threads need built-in formats, byte output (`to`) and transforms given as
+   * modules; a format with `parallel: false` runs on the main thread
+   * (`stats.threads.note` says so). See docs/concurrency.md. @default 0
    */
   threads?: number;
+  /**
+   * With `threads`: convert in worker threads only, the main thread reading and writing.
+   * A transform that crashes its thread (an uncaught error, `process.exit`, running out
+   * of heap) then fails the run with `SLUICE_E_INTERNAL` instead of ending the process.
+   * Costs a worker's start-up and heap for the main thread's share. @default false
+   */
+  isolate?: boolean;
   /** With `threads`: the size of the chunks handed to workers, in bytes. @default 256 KiB */
   chunkBytes?: number;
   /**
@@ -157,7 +166,7 @@ async function run(options: PipelineOptions): Promise<RunStats> {
   const serializer = to ? makeSerializer(to, options.toOptions) : undefined;
   const concurrency = options.concurrency ?? 4;
   const ordered = options.ordered ?? true;
-  const threads = await threadsFor(options, from, to, stats);
+  const { threads, mainLane } = await threadsFor(options, from, to, stats);
   const verbatim =
     options.verbatim !== false &&
     verbatimApplies({
@@ -229,11 +238,13 @@ async function run(options: PipelineOptions): Promise<RunStats> {
     if (threads > 0 && serializer && to) {
       await runThreaded({
         threads,
+        mainLane,
         inputs,
         paths: options.inputs.map((spec) => (typeof spec === 'string' && spec !== '-' ? spec : undefined)),
         from,
         fromName: from.name,
         fromOptions: options.fromOptions ?? {},
+        to,
         toName: to.name,
         toOptions: options.toOptions ?? {},
         serializer,
@@ -316,17 +327,20 @@ function roundTimings(t: StageTimings | undefined): void {
 }
 
 /**
- * How many worker threads the run gets: `options.threads`, or 0 when the input format
- * is not parallel-safe (noted in `stats.threads`). What threads cannot do is a usage
- * error, before anything is opened.
+ * The threads that convert (0: the in-process pipeline) and whether the main thread is
+ * one of them. One thread, or an input format that is not parallel-safe (noted in
+ * `stats.threads`), runs in process. What worker threads cannot do is a usage error,
+ * before anything is opened.
  */
 async function threadsFor(
   options: PipelineOptions,
   from: AnyFormat,
   to: AnyFormat | undefined,
   stats: RunStats,
-): Promise<number> {
+): Promise<{ threads: number; mainLane: boolean }> {
+  const inProcess = { threads: 0, mainLane: false };
   const threads = options.threads ?? 0;
+  const isolate = options.isolate ?? false;
   if (!Number.isSafeInteger(threads) || threads < 0) {
     throw new SluiceError('SLUICE_E_OPTION', `threads: expected an integer >= 0, got ${String(threads)}`, {
       stage: 'config',
@@ -338,15 +352,20 @@ async function threadsFor(
       stage: 'config',
     });
   }
-  if (threads === 0) return 0;
-  if (from.parallel === false) {
+  if (threads === 0) return inProcess;
+  if (threads === 1 && !isolate) {
     // Everything works on the main thread: transforms of any kind, object sinks.
+    stats.threads = { requested: 1, used: 1, workers: 0 };
+    return inProcess;
+  }
+  if (from.parallel === false) {
     stats.threads = {
       requested: threads,
-      used: 0,
+      used: 1,
+      workers: 0,
       note: `format ${from.name} is not parallel-safe (parallel: false): converted on the main thread`,
     };
-    return 0;
+    return inProcess;
   }
   const usage = (why: string): never => {
     throw new SluiceError('SLUICE_E_USAGE', `threads: ${why}`, { stage: 'config' });
@@ -369,9 +388,10 @@ async function threadsFor(
   stats.threads = {
     requested: threads,
     used: threads,
+    workers: isolate ? threads : threads - 1,
     chunkBytes: options.chunkBytes ?? DEFAULT_CHUNK_BYTES,
   };
-  return threads;
+  return { threads, mainLane: !isolate };
 }
 
 function asRunError(e: unknown): SluiceError {

@@ -24,7 +24,7 @@ export interface RunStats {
    * they may add up to more than `elapsedMs`. See docs/concurrency.md.
    */
   stages?: StageTimings;
-  /** How the run used worker threads, when some were asked for (`threads > 0`). */
+  /** How the run used threads, when some were asked for (`threads > 0`). */
   threads?: ThreadsReport;
 }
 
@@ -46,9 +46,11 @@ export interface StageTimings {
 export interface ThreadsReport {
   /** Threads asked for. */
   requested: number;
-  /** Worker threads that ran (0: the run stayed on the main thread, see `note`). */
+  /** Threads that converted, the main thread included when it did (1: the main thread alone). */
   used: number;
-  /** Target chunk size handed to a worker, in bytes. */
+  /** Worker threads started. */
+  workers: number;
+  /** Target chunk size handed to a lane, in bytes. */
   chunkBytes?: number;
   /** Why fewer threads were used than asked for. */
   note?: string;

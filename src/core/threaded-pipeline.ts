@@ -20,7 +20,7 @@ import { type FileHandle, open } from 'node:fs/promises';
 import type { ResourceLimits } from 'node:worker_threads';
 import { whenAborted } from '../parallel/internal.js';
 import { type ChunkEvent, Chunker, countLF } from '../parallel/threads/chunker.js';
-import type { TransformModule } from '../parallel/threads/modules.js';
+import { importTransform, type TransformModule } from '../parallel/threads/modules.js';
 import { WorkerPool } from '../parallel/threads/pool.js';
 import type { Job, JobResult, Replay } from '../parallel/threads/protocol.js';
 import type { Batch, Rejection, Serializer, Sink, Tokenizer } from './contracts.js';
@@ -58,13 +58,17 @@ export function workerResourceLimits(chunkBytes: number, concurrency: number): R
 const MAX_REPLAY_CHARS = 16 * 1024 * 1024;
 
 export interface ThreadedRunOptions {
+  /** Threads that convert: with `mainLane`, the main thread and `threads - 1` workers. */
   threads: number;
+  /** The main thread converts too (see local-lane.ts); false: it only reads and writes. */
+  mainLane: boolean;
   inputs: readonly Input[];
   /** For each input, its path when it was given as one (read directly when it is a regular file). */
   paths: readonly (string | undefined)[];
   from: AnyFormat;
   fromName: string;
   fromOptions: Record<string, unknown>;
+  to: AnyFormat;
   toName: string;
   toOptions: Record<string, unknown>;
   /** The main thread's own serializer: only asked for the header of an empty output. */
@@ -105,7 +109,13 @@ export async function runThreaded(o: ThreadedRunOptions): Promise<void> {
   const controller = new AbortController();
   let failure: unknown;
   let reading: { destroy(): void } | undefined;
-  const window = o.threads * Math.max(2, o.concurrency);
+  // Jobs a worker holds: one converting, the rest queued, so it never waits for the main thread.
+  const depth = Math.max(2, o.concurrency);
+  // Chunks in flight, converted or not, until written. Room for several per lane: the
+  // writer waits for every worker to start, and writes in order behind the slowest
+  // chunk, while the main thread's lane goes on converting (measured: 4 per lane keeps
+  // both lanes of --threads 2 busy through a worker's start-up; 1 left the main idle).
+  const window = o.threads * depth * 4;
   const units = new Units(window, o.ordered, (e) => fail(e));
   // Assigned below: `fail` may run (an abort) before the pool exists.
   let pool: WorkerPool | undefined;
@@ -119,7 +129,15 @@ export async function runThreaded(o: ThreadedRunOptions): Promise<void> {
   };
   const unwatch = whenAborted(o.signal, () => fail(new SluiceError('SLUICE_E_ABORTED', 'run aborted')));
   pool = WorkerPool.start({
-    threads: o.threads,
+    workers: o.mainLane ? o.threads - 1 : o.threads,
+    local: o.mainLane
+      ? {
+          from: o.from,
+          to: o.to,
+          transforms: () => Promise.all(o.transforms.map((m) => importTransform(m))),
+        }
+      : undefined,
+    depth,
     init: {
       from: o.fromName,
       fromOptions: o.fromOptions,
@@ -316,18 +334,18 @@ export async function runThreaded(o: ThreadedRunOptions): Promise<void> {
   };
 
   // Output buffers written out and maybe still referenced by the output, oldest first.
-  const unreleased: { worker: number; buffer: ArrayBuffer }[] = [];
+  const unreleased: { lane: number; buffer: ArrayBuffer }[] = [];
   const released = (): void => {
     if (!o.outputReleased) return;
     if (unreleased.length > 0 && o.outputReleased()) {
-      const byWorker = new Map<number, ArrayBuffer[]>();
+      const byLane = new Map<number, ArrayBuffer[]>();
       for (const u of unreleased) {
-        const list = byWorker.get(u.worker) ?? [];
+        const list = byLane.get(u.lane) ?? [];
         list.push(u.buffer);
-        byWorker.set(u.worker, list);
+        byLane.set(u.lane, list);
       }
       unreleased.length = 0;
-      for (const [worker, buffers] of byWorker) pool.recycle(worker, buffers);
+      for (const [lane, buffers] of byLane) pool.recycle(lane, buffers);
     }
     // An output that never empties its buffer (a slow consumer) keeps them: leave those to the GC.
     if (unreleased.length > window) unreleased.splice(0, unreleased.length - window);
@@ -395,7 +413,7 @@ export async function runThreaded(o: ThreadedRunOptions): Promise<void> {
           if (r.bytes !== undefined && r.bytes.length > 0) chunks.push(r.bytes);
           await writeChunks(chunks);
           if (o.outputReleased && r.bytes !== undefined) {
-            unreleased.push({ worker: r.worker, buffer: r.bytes.buffer as ArrayBuffer });
+            unreleased.push({ lane: r.lane, buffer: r.bytes.buffer as ArrayBuffer });
             released();
           }
           await afterWrite(r.rejects, r.written, r.failure);

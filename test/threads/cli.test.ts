@@ -28,11 +28,13 @@ describe('sluice --threads', () => {
   it('writes the same bytes as --threads 0, from a file and from stdin', async () => {
     const serial = await sluice(['-f', 'csv', '-t', 'csv', 'users.csv'], { cwd: dir });
     expect(serial.code).toBe(0);
-    for (const n of ['1', '2', '3']) {
-      const file = await sluice(['-f', 'csv', '-t', 'csv', '--threads', n, 'users.csv'], { cwd: dir });
+    for (const threads of [['1'], ['2'], ['3'], ['1', '--isolate'], ['2', '--isolate']]) {
+      const file = await sluice(['-f', 'csv', '-t', 'csv', '--threads', ...threads, 'users.csv'], {
+        cwd: dir,
+      });
       expect(file.stderr).toBe('');
       expect(file.code).toBe(0);
-      expect(file.stdout).toBe(serial.stdout);
+      expect(file.stdout, threads.join(' ')).toBe(serial.stdout);
     }
     const stdin = await sluice(['-f', 'csv', '-t', 'csv', '--threads', '2'], { cwd: dir, input: csv });
     expect(stdin.code).toBe(0);
@@ -60,10 +62,17 @@ describe('sluice --threads', () => {
       input: '',
     });
     expect(store.code).toBe(64);
-    expect(store.stderr).toMatch(/--threads does not apply to -o sqlite/);
+    expect(store.stderr).toMatch(/worker threads do not apply to -o sqlite/);
+    // One thread is the main thread alone: the store works there.
+    const one = await sluice(['-f', 'segments', '--threads', '1', '-o', 'sqlite:one.db'], {
+      cwd: dir,
+      input: 'u1\tsports\t1714564800\n',
+    });
+    expect(one.stderr).toBe('');
+    expect(one.code).toBe(0);
   });
 
-  it('runs --transform modules in the workers, and exits even if one lingers', async () => {
+  it('runs --transform modules in the lanes, and exits even if one lingers', async () => {
     const r = await sluice(
       ['-f', 'csv', '--threads', '2', '--transform', fixture('lingering.mjs'), 'users.csv'],
       {
@@ -74,9 +83,9 @@ describe('sluice --threads', () => {
     expect(r.stdout.split('\n').length).toBe(20_001);
   });
 
-  it('exits 70 with one line naming the input and lines when a worker dies', async () => {
+  it('with --isolate, exits 70 with one line naming the input and lines when a worker dies', async () => {
     const r = await sluice(
-      ['-f', 'csv', '--threads', '2', '--transform', fixture('exit-on.mjs'), 'users.csv'],
+      ['-f', 'csv', '--threads', '2', '--isolate', '--transform', fixture('exit-on.mjs'), 'users.csv'],
       {
         cwd: dir,
       },
@@ -96,7 +105,7 @@ describe('sluice --threads', () => {
       threads: Record<string, unknown>;
     };
     expect(stats.records.in).toBe(20_000);
-    expect(stats.threads).toEqual({ requested: 2, used: 2, chunkBytes: 262_144 });
+    expect(stats.threads).toEqual({ requested: 2, used: 2, workers: 1, chunkBytes: 262_144 });
     expect(Object.keys(stats.stages).sort()).toEqual([
       'frame',
       'read',
@@ -110,7 +119,7 @@ describe('sluice --threads', () => {
 
 describe('sluice --profile', () => {
   it('writes the main thread profile and one per worker', async () => {
-    const r = await sluice(['-f', 'csv', '--threads', '2', '--profile', 'run.cpuprofile', 'users.csv'], {
+    const r = await sluice(['-f', 'csv', '--threads', '3', '--profile', 'run.cpuprofile', 'users.csv'], {
       cwd: dir,
     });
     expect(r.code).toBe(0);

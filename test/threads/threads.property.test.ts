@@ -62,7 +62,8 @@ const PAIRS: [string, string][] = [
   ['segments', 'ndjson'],
 ];
 
-const threadsArb = fc.integer({ min: 1, max: 3 });
+/** Threads, the main thread among them or (isolate) not: threads 1 without isolate is the in-process run. */
+const threadsArb = fc.record({ threads: fc.integer({ min: 1, max: 3 }), isolate: fc.boolean() });
 const chunkArb = fc.oneof(fc.integer({ min: 1, max: 64 }), fc.integer({ min: 64, max: 600 }));
 const piecesArb = fc.array(fc.integer({ min: 1, max: 200 }), { maxLength: 4 });
 const maxRecordArb = fc.oneof(fc.constant(undefined), fc.integer({ min: 20, max: 120 }));
@@ -90,7 +91,7 @@ describe.each(PAIRS)('%s -> %s', (from, to) => {
           });
           const threaded = await convert(inputs, {
             ...options,
-            threads,
+            ...threads,
             chunkBytes,
             ...(transform ? { transforms: [fixture('reshape.mjs')] } : {}),
           });
@@ -98,7 +99,7 @@ describe.each(PAIRS)('%s -> %s', (from, to) => {
           expect(threaded.out.toString('latin1')).toBe(serial.out.toString('latin1'));
           expect(rejectionSet(threaded.rejects)).toEqual(rejectionSet(serial.rejects));
           expect(ledger(threaded.stats)).toEqual(ledger(serial.stats));
-          expect(threaded.stats.threads).toMatchObject({ requested: threads, used: threads });
+          expect(threaded.stats.threads).toMatchObject({ requested: threads.threads, used: threads.threads });
         },
       ),
       { numRuns: 8 },
@@ -113,7 +114,13 @@ describe.each(PAIRS)('%s -> %s', (from, to) => {
         chunkArb,
         async (inputs, threads, chunkBytes) => {
           const serial = await convert(inputs, { from, to: 'ndjson' });
-          const threaded = await convert(inputs, { from, to: 'ndjson', threads, chunkBytes, ordered: false });
+          const threaded = await convert(inputs, {
+            from,
+            to: 'ndjson',
+            ...threads,
+            chunkBytes,
+            ordered: false,
+          });
           const lines = (b: Buffer) => b.toString('latin1').split('\n').sort();
           expect(lines(threaded.out)).toEqual(lines(serial.out));
           expect(rejectionSet(threaded.rejects)).toEqual(rejectionSet(serial.rejects));
@@ -133,7 +140,7 @@ describe.each(PAIRS)('%s -> %s', (from, to) => {
           to,
           onError: 'fail',
           maxRecordBytes: 60,
-          threads,
+          ...threads,
           chunkBytes,
         });
         expect(threaded.out.toString('latin1')).toBe(serial.out.toString('latin1'));

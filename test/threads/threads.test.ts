@@ -1,18 +1,21 @@
 /**
- * Worker threads (`threads: N`), by example: transforms run in the workers, what threads
- * cannot do is a usage error, a dying worker fails the run loudly (never a silent gap),
- * the pool never keeps the process alive, files and gzip are read, profiles are written.
+ * Threads (`threads: N`: the main thread and N-1 workers; N workers with `isolate`), by
+ * example: transforms run in the lanes, what worker threads cannot do is a usage error,
+ * a dying worker fails the run loudly (never a silent gap), the pool never keeps the
+ * process alive, files and gzip are read, profiles are written.
  */
 import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import csv from '../../formats/csv/index.js';
 import { defineFormat } from '../../src/core/contracts.js';
 import { SluiceError } from '../../src/core/errors.js';
 import { pipeline } from '../../src/core/pipeline.js';
+import { streamInput } from '../../src/core/sources.js';
 import { convert, fixture, ledger, rejectionSet, requireBuild } from './helpers.js';
 
 let dir: string;
@@ -31,8 +34,19 @@ function users(n: number, header = 'id,name,note'): string {
 }
 
 describe('threads: transforms', () => {
-  it('runs transform modules inside the worker threads', async () => {
-    const input = Buffer.from(users(300));
+  /** The threads (by threadId, 0 the main thread) that tagged the items of a run. */
+  const taggedBy = (out: Buffer): Set<number> =>
+    new Set(
+      out
+        .toString()
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { thread: number }).thread),
+    );
+
+  it('runs transform modules on the main thread and in the worker: threads 2 is the main thread and one worker', async () => {
+    // More chunks than the window holds, so the main thread cannot convert them all while the worker starts.
+    const input = Buffer.from(users(3000));
     const threaded = await convert([input], {
       from: 'csv',
       to: 'ndjson',
@@ -41,15 +55,28 @@ describe('threads: transforms', () => {
       transforms: [fixture('tag-thread.mjs')],
     });
     expect(threaded.error).toBeUndefined();
-    const threads = new Set(
-      threaded.out
-        .toString()
-        .trim()
-        .split('\n')
-        .map((l) => (JSON.parse(l) as { thread: number }).thread),
-    );
+    const threads = taggedBy(threaded.out);
+    expect(threads.has(0)).toBe(true);
+    expect(threads.size).toBe(2);
+    expect(threaded.stats.threads).toMatchObject({ requested: 2, used: 2, workers: 1 });
+  });
+
+  it('with isolate, runs them in worker threads only: threads 2 is two workers', async () => {
+    // Enough chunks that the worker ready first cannot convert them all before the other is ready.
+    const input = Buffer.from(users(20_000));
+    const threaded = await convert([input], {
+      from: 'csv',
+      to: 'ndjson',
+      threads: 2,
+      isolate: true,
+      chunkBytes: 512,
+      transforms: [fixture('tag-thread.mjs')],
+    });
+    expect(threaded.error).toBeUndefined();
+    const threads = taggedBy(threaded.out);
     expect(threads.has(0)).toBe(false);
     expect(threads.size).toBe(2);
+    expect(threaded.stats.threads).toMatchObject({ requested: 2, used: 2, workers: 2 });
     const serial = await convert([input], {
       from: 'csv',
       to: 'ndjson',
@@ -116,9 +143,27 @@ describe('threads: what cannot run in workers', () => {
   it('refuses object sinks and a missing output format', async () => {
     const sink = { name: 's', write: async () => {}, close: async () => {} };
     await expect(run({ sinks: [sink] })).rejects.toMatchObject({ code: 'SLUICE_E_USAGE' });
-    await expect(pipeline({ inputs: [], from: 'csv', sinks: [sink], threads: 1 })).rejects.toMatchObject({
+    await expect(pipeline({ inputs: [], from: 'csv', sinks: [sink], threads: 2 })).rejects.toMatchObject({
       code: 'SLUICE_E_USAGE',
     });
+  });
+
+  it('runs one thread (without isolate) in process, where object sinks and function transforms work', async () => {
+    const items: unknown[] = [];
+    const sink = {
+      name: 's',
+      write: async (batch: unknown[]) => void items.push(...batch),
+      close: async () => {},
+    };
+    const stats = await pipeline({
+      inputs: [streamInput(Readable.from([Buffer.from(users(20))]), 'in0')],
+      from: 'csv',
+      sinks: [sink],
+      transforms: [(x: unknown) => x],
+      threads: 1,
+    });
+    expect(items).toHaveLength(20);
+    expect(stats.threads).toEqual({ requested: 1, used: 1, workers: 0 });
   });
 
   it('refuses a format the workers cannot load by name', async () => {
@@ -147,7 +192,8 @@ describe('threads: what cannot run in workers', () => {
     expect(r.error).toBeUndefined();
     expect(r.stats.threads).toMatchObject({
       requested: 2,
-      used: 0,
+      used: 1,
+      workers: 0,
       note: expect.stringMatching(/parallel: false/),
     });
     const serial = await convert([input], { from: 'csv', to: 'ndjson' });
@@ -171,6 +217,7 @@ describe('threads: what cannot run in workers', () => {
 });
 
 describe('threads: a worker that dies fails the run loudly', () => {
+  // With isolate: on the main thread's lane, a transform that kills its thread ends the process, as at threads 0.
   const cases: [string, RegExp][] = [
     ['exit-on.mjs', /exited with code 3/],
     ['hog.mjs', /memory/i],
@@ -181,6 +228,7 @@ describe('threads: a worker that dies fails the run loudly', () => {
       from: 'csv',
       to: 'ndjson',
       threads: 2,
+      isolate: true,
       chunkBytes: 100,
       transforms: [fixture(name)],
     });
@@ -205,6 +253,7 @@ describe('threads: a worker that dies fails the run loudly', () => {
       from: 'csv',
       to: 'ndjson',
       threads: 2,
+      isolate: true,
       chunkBytes: 100,
       transforms: [fixture('throw-async.mjs')],
     });
@@ -221,6 +270,7 @@ describe('threads: a worker that dies fails the run loudly', () => {
       from: 'csv',
       to: 'ndjson',
       threads: 2,
+      isolate: true,
       transforms: [fixture('lingering.mjs')],
     });
     expect(r.error).toBeUndefined();
@@ -301,7 +351,7 @@ describe('threads: inputs and outputs', () => {
       timings: true,
       transforms: [fixture('reshape.mjs')],
     });
-    expect(r.stats.threads).toEqual({ requested: 2, used: 2, chunkBytes: 256 * 1024 });
+    expect(r.stats.threads).toEqual({ requested: 2, used: 2, workers: 1, chunkBytes: 256 * 1024 });
     for (const stage of ['read', 'frame', 'tokenize', 'transform', 'serialize', 'write'] as const) {
       expect(r.stats.stages?.[stage], stage).toBeGreaterThanOrEqual(0);
     }
@@ -323,6 +373,7 @@ describe('threads: --profile', () => {
       to: 'ndjson',
       output: join(dir, 'p.out'),
       threads: 2,
+      isolate: true,
       profile,
     });
     expect(stats.stages?.tokenize).toBeGreaterThan(0);

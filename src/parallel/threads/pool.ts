@@ -1,8 +1,13 @@
 /**
- * The worker threads of one run (`--threads N`): started once, before any input is
- * read (so a transform module that does not load fails the run before it writes),
- * given jobs by transfer, and terminated at the end, whatever happens, so the
- * process can exit.
+ * The conversion lanes of one run (`--threads N`): the workers, started once, before
+ * any input is read (so a transform module that does not load fails the run before it
+ * writes), given jobs by transfer, and terminated at the end, whatever happens, so the
+ * process can exit; and, unless told otherwise, the main thread's own lane
+ * (`local-lane.ts`), which takes a job only when every worker has enough queued.
+ *
+ * Jobs wait in the pool, not in the workers' message queues, until a lane can take
+ * them: a worker holds at most `depth` (enough that it never waits for the main
+ * thread), and whichever lane frees up first gets the next job.
  *
  * A worker that dies (an uncaught error or a rejection escaping a transform, a
  * `process.exit` in user code, running out of heap) fails the whole run with
@@ -10,15 +15,22 @@
  * never a silent gap. Chunks are not retried: a transform with side effects would
  * see records twice, and a deterministic crash would only crash again.
  */
+import type { EventEmitter } from 'node:events';
 import { type ResourceLimits, Worker } from 'node:worker_threads';
 import { isSluiceError, SluiceError } from '../../core/errors.js';
 import { workerScript } from '../../core/worker-script.js';
+import { LocalLane, type LocalLaneSetup } from './local-lane.js';
 import { workerProfilePath } from './profile.js';
-import type { FromWorker, Job, JobResult, Replay, ToWorker, WireError, WorkerInit } from './protocol.js';
+import type { FromWorker, Job, JobResult, LaneInit, Replay, ToWorker, WireError } from './protocol.js';
 
 export interface PoolOptions {
-  threads: number;
-  init: Omit<WorkerInit, 'index' | 'profile'>;
+  /** Worker threads to start. */
+  workers: number;
+  /** The main thread's lane, when it converts too. */
+  local: Omit<LocalLaneSetup, 'init'> | undefined;
+  /** Jobs a worker holds at once (one converting, the rest queued behind it). */
+  depth: number;
+  init: Omit<LaneInit, 'index' | 'profile'>;
   /** Main-thread profile path: each worker writes `<path minus .cpuprofile>.worker-<i>.cpuprofile`. */
   profile: string | undefined;
   resourceLimits: ResourceLimits;
@@ -27,7 +39,8 @@ export interface PoolOptions {
 }
 
 interface Running {
-  slot: Slot;
+  /** Undefined while the job waits for a lane. */
+  slot: Slot | undefined;
   source: string;
   firstLine: number;
   lastLine: number;
@@ -35,18 +48,31 @@ interface Running {
   reject: (e: unknown) => void;
 }
 
+/** A worker, or the main thread's lane, driven through the same messages. */
+interface Lane extends EventEmitter {
+  postMessage(msg: ToWorker, transfer?: readonly ArrayBuffer[]): void;
+  terminate(): Promise<unknown>;
+}
+
 interface Slot {
+  /** 0: the main thread's lane; 1..: a worker. */
   index: number;
-  worker: Worker;
+  lane: Lane;
   /** Jobs given and not yet answered (a parked job counts until it is serialized). */
   load: number;
+  /** Loaded its formats and transforms: jobs go to a lane only then, so none waits behind a start-up. */
+  ready: boolean;
 }
 
 export class WorkerPool {
   private readonly slots: Slot[] = [];
+  private readonly workers: Slot[] = [];
+  private local: Slot | undefined;
+  /** Jobs waiting for a lane, oldest first. */
+  private readonly queue: Job[] = [];
   private readonly running = new Map<number, Running>();
-  /** Replays defined (by input) and which workers have been sent each. */
-  private readonly replays = new Map<number, { replay: Replay; sentTo: Set<Slot> }>();
+  /** Replays defined (by input), which lanes have been sent each, and whether the input is read. */
+  private readonly replays = new Map<number, { replay: Replay; sentTo: Set<Slot>; read: boolean }>();
   /** Parked jobs: which worker holds their items. */
   private readonly parkedAt = new Map<number, Slot>();
   private failure: SluiceError | undefined;
@@ -66,24 +92,37 @@ export class WorkerPool {
   }
 
   private constructor(private readonly options: PoolOptions) {
-    const script = workerScript(import.meta.url, 'src/parallel/threads/worker.js');
     const ready: Promise<void>[] = [];
-    for (let i = 1; i <= options.threads; i++) {
-      const init: WorkerInit = {
-        ...options.init,
-        index: i,
-        profile: options.profile === undefined ? undefined : workerProfilePath(options.profile, i),
-      };
-      const worker = new Worker(script, {
-        workerData: init,
-        resourceLimits: options.resourceLimits,
-        // The worker's own stdout/stderr go to the process's (a transform's console.log is seen).
-        stdout: false,
-        stderr: false,
+    if (options.workers > 0) {
+      const script = workerScript(import.meta.url, 'src/parallel/threads/worker.js');
+      for (let i = 1; i <= options.workers; i++) {
+        const init: LaneInit = {
+          ...options.init,
+          index: i,
+          profile: options.profile === undefined ? undefined : workerProfilePath(options.profile, i),
+        };
+        const worker = new Worker(script, {
+          workerData: init,
+          resourceLimits: options.resourceLimits,
+          // The worker's own stdout/stderr go to the process's (a transform's console.log is seen).
+          stdout: false,
+          stderr: false,
+        });
+        const slot: Slot = { index: i, lane: worker, load: 0, ready: false };
+        this.slots.push(slot);
+        this.workers.push(slot);
+        ready.push(this.watch(slot));
+      }
+    }
+    if (options.local) {
+      // The main thread's profile, if any, already covers this lane.
+      const lane = new LocalLane({
+        ...options.local,
+        init: { ...options.init, index: 0, profile: undefined },
       });
-      const slot: Slot = { index: i, worker, load: 0 };
-      this.slots.push(slot);
-      ready.push(this.watch(slot));
+      this.local = { index: 0, lane, load: 0, ready: false };
+      this.slots.push(this.local);
+      ready.push(this.watch(this.local));
     }
     this.ready = new Promise<void>((resolve, reject) => {
       this.rejectReady = reject;
@@ -94,22 +133,15 @@ export class WorkerPool {
   }
 
   /**
-   * Sends a job to the least busy worker; its bytes are transferred (the caller's view is
-   * detached). `lastLine` is the line the chunk ends on, for error messages.
+   * Queues a job for the next lane free to take it; its bytes are transferred to a worker
+   * (the caller's view is detached). `lastLine` is the line the chunk ends on, for error
+   * messages.
    */
   run(job: Job, lastLine: number): Promise<JobResult> {
     if (this.failure) return Promise.reject(this.failure);
-    let slot = this.slots[0]!;
-    for (const s of this.slots) if (s.load < slot.load) slot = s;
-    const bytes = job.bytes;
-    const replay = this.replays.get(job.replay);
-    if (replay && !replay.sentTo.has(slot)) {
-      replay.sentTo.add(slot);
-      this.post(slot, { type: 'replay', id: job.replay, replay: replay.replay });
-    }
     const promise = new Promise<JobResult>((resolve, reject) => {
       this.running.set(job.seq, {
-        slot,
+        slot: undefined,
         source: job.source,
         firstLine: job.startLine,
         lastLine,
@@ -117,26 +149,57 @@ export class WorkerPool {
         reject,
       });
     });
-    slot.load++;
-    this.post(slot, { type: 'job', job }, [bytes.buffer as ArrayBuffer]);
+    this.queue.push(job);
+    this.pump();
     return promise;
   }
 
-  /** Hands written-out output buffers back to the worker that filled them. */
-  recycle(worker: number, buffers: ArrayBuffer[]): void {
-    const slot = this.slots[worker - 1];
+  /** Gives queued jobs to the lanes that can take them: the least busy worker under `depth`, else the main thread's lane when idle. */
+  private pump(): void {
+    while (this.queue.length > 0 && !this.failure) {
+      let slot: Slot | undefined;
+      for (const s of this.workers) {
+        if (s.ready && s.load < this.options.depth && (!slot || s.load < slot.load)) slot = s;
+      }
+      if (!slot && this.local?.ready && this.local.load === 0) slot = this.local;
+      if (!slot) return;
+      const job = this.queue.shift()!;
+      const replay = this.replays.get(job.replay);
+      if (replay && !replay.sentTo.has(slot)) {
+        replay.sentTo.add(slot);
+        this.post(slot, { type: 'replay', id: job.replay, replay: replay.replay });
+      }
+      const r = this.running.get(job.seq);
+      if (r) r.slot = slot;
+      slot.load++;
+      this.post(slot, { type: 'job', job }, [job.bytes.buffer as ArrayBuffer]);
+      if (replay?.read) this.forgetDone(job.replay);
+    }
+  }
+
+  /** Hands written-out output buffers back to the lane that filled them. */
+  recycle(lane: number, buffers: ArrayBuffer[]): void {
+    const slot = this.slots.find((s) => s.index === lane);
     if (slot && !this.failure && buffers.length > 0) this.post(slot, { type: 'recycle', buffers }, buffers);
   }
 
   /** Registers an input's replay; it is sent to a worker with the first job that needs it there. */
   defineReplay(id: number, replay: Replay): void {
-    this.replays.set(id, { replay, sentTo: new Set() });
+    this.replays.set(id, { replay, sentTo: new Set(), read: false });
   }
 
-  /** The input is read: workers may drop its replay (after the jobs already sent). */
+  /** The input is read: lanes may drop its replay once no queued job needs it. */
   forgetReplay(id: number): void {
     const r = this.replays.get(id);
     if (!r) return;
+    r.read = true;
+    this.forgetDone(id);
+  }
+
+  /** Drops a read input's replay when no job of it still waits for a lane (those sent are ahead of `forget`). */
+  private forgetDone(id: number): void {
+    const r = this.replays.get(id);
+    if (!r?.read || this.queue.some((j) => j.replay === id)) return;
     this.replays.delete(id);
     if (this.failure) return;
     for (const slot of r.sentTo) this.post(slot, { type: 'forget', id });
@@ -182,13 +245,15 @@ export class WorkerPool {
   /** Ends every worker now (after a failure, or at the end of the run). */
   async terminate(): Promise<void> {
     this.closing = true;
-    for (const s of this.slots) s.worker.postMessage({ type: 'abort' } satisfies ToWorker);
-    await Promise.allSettled(this.slots.map((s) => s.worker.terminate()));
+    for (const s of this.slots) s.lane.postMessage({ type: 'abort' } satisfies ToWorker);
+    await Promise.allSettled(this.slots.map((s) => s.lane.terminate()));
   }
 
   private post(slot: Slot, msg: ToWorker, transfer: ArrayBuffer[] = []): void {
     try {
-      slot.worker.postMessage(msg, transfer);
+      // The main thread's lane shares this thread's memory: nothing to transfer.
+      if (slot === this.local) slot.lane.postMessage(msg);
+      else slot.lane.postMessage(msg, transfer);
     } catch (e) {
       // A value that cannot be cloned (a prime item holding a function, say).
       this.fail(
@@ -204,8 +269,8 @@ export class WorkerPool {
   private finish(slot: Slot): Promise<void> {
     return new Promise((resolve) => {
       const done = (): void => {
-        slot.worker.off('message', onMessage);
-        slot.worker.off('exit', done);
+        slot.lane.off('message', onMessage);
+        slot.lane.off('exit', done);
         clearTimeout(timer);
         resolve();
       };
@@ -215,9 +280,9 @@ export class WorkerPool {
       // A worker that does not answer (its thread kept busy by user code) does not hold the
       // run: at worst its profile is lost, not the output.
       const timer = setTimeout(done, 10_000);
-      slot.worker.on('message', onMessage);
-      slot.worker.on('exit', done);
-      slot.worker.postMessage({ type: 'finish' } satisfies ToWorker);
+      slot.lane.on('message', onMessage);
+      slot.lane.on('exit', done);
+      slot.lane.postMessage({ type: 'finish' } satisfies ToWorker);
     });
   }
 
@@ -225,11 +290,13 @@ export class WorkerPool {
   private watch(slot: Slot): Promise<void> {
     return new Promise((resolveReady, rejectReady) => {
       let ready = false;
-      slot.worker.on('message', (msg: FromWorker) => {
+      slot.lane.on('message', (msg: FromWorker) => {
         switch (msg.type) {
           case 'ready':
             ready = true;
+            slot.ready = true;
             resolveReady();
+            this.pump();
             return;
           case 'init-error':
             rejectReady(fromWire(msg.error));
@@ -242,6 +309,7 @@ export class WorkerPool {
             if (msg.result.parked) this.parkedAt.set(msg.result.seq, slot);
             else slot.load--;
             r.resolve(msg.result);
+            this.pump();
             return;
           }
           case 'job-error': {
@@ -250,15 +318,16 @@ export class WorkerPool {
             this.running.delete(msg.seq);
             slot.load--;
             r.reject(fromWire(msg.error));
+            this.pump();
             return;
           }
         }
       });
-      slot.worker.on('error', (e) => {
+      slot.lane.on('error', (e) => {
         if (!ready) rejectReady(this.crashError(slot, e));
         else this.fail(this.crashError(slot, e));
       });
-      slot.worker.on('exit', (code) => {
+      slot.lane.on('exit', (code) => {
         if (this.closing) return;
         const e = new Error(`it exited with code ${code}`);
         if (!ready) rejectReady(this.crashError(slot, e));

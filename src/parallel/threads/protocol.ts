@@ -6,9 +6,9 @@
 import type { Rejection } from '../../core/contracts.js';
 import type { ErrorCode, Position, Stage } from '../../core/errors.js';
 
-/** What a worker is started with (`workerData`). */
-export interface WorkerInit {
-  /** 1-based worker number, for profile file names and error messages. */
+/** What a lane (a worker, or the main thread's own) is set up with; a worker's `workerData`. */
+export interface LaneInit {
+  /** The lane's number: 0 for the main thread, 1.. for the workers (profile file names, messages). */
   index: number;
   /** A built-in format name. */
   from: string;
@@ -70,8 +70,8 @@ export interface JobTimings {
 /** A job's outcome: what the sequential writer needs to write it and keep the ledger. */
 export interface JobResult {
   seq: number;
-  /** The worker that converted it (1-based). */
-  worker: number;
+  /** The lane that converted it (see {@link LaneInit.index}). */
+  lane: number;
   /**
    * The items are held in the worker, unserialized: the output serializer has a header
    * and no worker has seen the run's first item yet. The main thread answers with a
