@@ -10,15 +10,22 @@
  * `<stream>-<seq>.<i>`: the event's message's stream sequence and its place in it,
  * `stream` naming the stream (base 36 of its creation time). Such ids are the same on
  * every server, so a subscriber may resume on another server than the one it left.
- * When the events after `Last-Event-ID` are no longer all buffered, the subscriber
+ *
+ * A stream also keeps more than the ring buffer: `maxAgeSeconds` of every region's
+ * events. A subscriber whose `Last-Event-ID` is older than the buffer catches up from
+ * the stream (see {@link CatchUp}): what the stream has after its id, written at the
+ * pace its socket takes it, while the events that arrive meanwhile are held for it and
+ * written after, so it gets every event once, in order. When the events after
+ * `Last-Event-ID` can be found neither in the buffer nor in the stream, the subscriber
  * first gets an `event: gap` telling it to resynchronise (from the store), then
  * everything still buffered.
  *
  * Memory is bounded: the ring buffer by `bufferEvents`, each subscriber by
- * `maxSubscriberBufferBytes` of data written but not yet taken by its socket. A
- * subscriber over that is disconnected (it may reconnect and resume), never buffered
- * for without end.
+ * `maxSubscriberBufferBytes` of data written but not yet taken by its socket (or, while
+ * it catches up, held for it). A subscriber over that is disconnected (it may reconnect
+ * and resume), never buffered for without end.
  */
+import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import type { SegmentEvent } from '../audience/segment-event.js';
 
@@ -31,7 +38,23 @@ export interface FanoutOptions {
 export interface HubHooks {
   onSubscribers?(region: string, count: number): void;
   onDisconnect?(reason: 'slow' | 'shutdown'): void;
+  /** A subscriber came with a `Last-Event-ID`: resumed from the buffer, from the stream, or told of a gap. */
+  onResume?(from: 'buffer' | 'stream' | 'gap'): void;
 }
+
+/**
+ * Writes, through `write`, a region's events from the stream: those of the message with
+ * sequence `from` and after, up to the last message this server has delivered to its
+ * hubs (the ones after that reach the hub through `publish`). `write` resolves once the
+ * subscriber can take more. Resolves false when `from` is no longer in the stream (or
+ * reading it failed): the caller then reports a gap.
+ */
+export type CatchUp = (
+  region: string,
+  from: number,
+  write: (events: readonly SegmentEvent[], seq: number) => Promise<void>,
+  signal: AbortSignal,
+) => Promise<boolean>;
 
 /** One SSE frame per event: `id: <boot>-<seq>`, `event: segment`, `data: <the SegmentEvent as JSON>`. */
 function frame(id: string, event: SegmentEvent): string {
@@ -52,8 +75,11 @@ export class RegionHub {
   private nextSeq = 1;
   private count = 0;
   private readonly subscribers = new Set<ServerResponse>();
+  /** Subscribers catching up from the stream, with the frames published meanwhile, held for them. */
+  private readonly catching = new Map<ServerResponse, { frames: string[]; bytes: number }>();
   /** Set when events come from a stream: ids are then the stream's, not this server's. */
   private stream = false;
+  private catchUp: CatchUp | undefined;
 
   constructor(
     readonly region: string,
@@ -66,14 +92,18 @@ export class RegionHub {
     this.minors = new Int32Array(options.bufferEvents);
   }
 
-  /** From now on events come from the stream named `tag`, with ids of the stream (see the file comment). */
-  useStream(tag: string): void {
+  /**
+   * From now on events come from the stream named `tag`, with ids of the stream (see the
+   * file comment); `catchUp` reads what the buffer no longer holds.
+   */
+  useStream(tag: string, catchUp?: CatchUp): void {
     this.boot = tag;
     this.stream = true;
+    this.catchUp = catchUp;
   }
 
   get size(): number {
-    return this.subscribers.size;
+    return this.subscribers.size + this.catching.size;
   }
 
   /**
@@ -95,13 +125,18 @@ export class RegionHub {
       this.nextSeq++;
     }
     // Serialized once for all subscribers, and not at all when there are none.
-    if (this.subscribers.size === 0) return;
+    if (this.size === 0) return;
     let text = '';
     for (let i = 0; i < events.length; i++) {
       const id = streamSeq === undefined ? this.id(first + i, -1) : this.id(streamSeq, i);
       text += frame(id, events[i]!);
     }
     for (const res of this.subscribers) this.write(res, text);
+    for (const [res, held] of this.catching) {
+      held.frames.push(text);
+      held.bytes += text.length;
+      if (held.bytes > this.options.maxSubscriberBufferBytes) this.cutOff(res);
+    }
   }
 
   /**
@@ -117,23 +152,81 @@ export class RegionHub {
     });
     // A comment line sends the headers and tells the client the stream is open.
     let head = `: sluice region ${this.region}\nretry: 1000\n\n`;
-    if (lastEventId !== undefined) head += this.replay(lastEventId);
+    res.on('close', () => {
+      if (this.subscribers.delete(res) || this.catching.delete(res)) {
+        this.hooks.onSubscribers?.(this.region, this.size);
+      }
+    });
+    if (lastEventId !== undefined) {
+      const from = this.resumeFrom(lastEventId.trim());
+      const older = from === undefined ? this.olderThanBuffer(lastEventId.trim()) : undefined;
+      if (older !== undefined && this.catchUp !== undefined) {
+        res.write(head);
+        this.fromStream(res, lastEventId, older, this.catchUp);
+        return;
+      }
+      this.hooks.onResume?.(from === undefined ? 'gap' : 'buffer');
+      head += from === undefined ? this.gap(lastEventId) : this.frames(from);
+    }
     res.write(head);
     this.subscribers.add(res);
-    this.hooks.onSubscribers?.(this.region, this.subscribers.size);
-    res.on('close', () => {
-      if (this.subscribers.delete(res)) this.hooks.onSubscribers?.(this.region, this.subscribers.size);
-    });
+    this.hooks.onSubscribers?.(this.region, this.size);
   }
 
-  /** What a subscriber that last saw `lastEventId` missed: the buffered events after it, or a gap notice and all buffered. */
-  private replay(lastEventId: string): string {
+  /** A gap notice for a subscriber that last saw `lastEventId`, then every buffered event. */
+  private gap(lastEventId: string): string {
     const oldest = this.nextSeq - this.count;
-    const from = this.resumeFrom(lastEventId.trim());
-    if (from !== undefined) return this.frames(from);
     const gap = { lastEventId, oldestBuffered: this.count > 0 ? this.idOf(oldest) : null };
     // Not a segment event: the subscriber missed events and must resynchronise.
     return `event: gap\ndata: ${JSON.stringify(gap)}\n\n${this.frames(oldest)}`;
+  }
+
+  /**
+   * Catches `res` up from the stream (see {@link CatchUp}), then makes it a subscriber
+   * like the others: first the frames published meanwhile, held for it, then live ones.
+   */
+  private fromStream(
+    res: ServerResponse,
+    lastEventId: string,
+    after: { major: number; minor: number },
+    catchUp: CatchUp,
+  ): void {
+    const held = { frames: [] as string[], bytes: 0 };
+    this.catching.set(res, held);
+    this.hooks.onSubscribers?.(this.region, this.size);
+    const controller = new AbortController();
+    res.once('close', () => controller.abort());
+    const write = async (events: readonly SegmentEvent[], seq: number): Promise<void> => {
+      let text = '';
+      for (let i = 0; i < events.length; i++) {
+        if (seq > after.major || i > after.minor) text += frame(this.id(seq, i), events[i]!);
+      }
+      if (text !== '' && !res.write(text) && !res.destroyed) {
+        await once(res, 'drain', { signal: controller.signal });
+      }
+    };
+    const done = (ok: boolean): void => {
+      // Gone, or cut off for what was held for it.
+      if (this.catching.get(res) !== held || res.destroyed) return;
+      this.catching.delete(res);
+      this.hooks.onResume?.(ok ? 'stream' : 'gap');
+      this.subscribers.add(res);
+      this.write(res, ok ? held.frames.join('') : this.gap(lastEventId));
+    };
+    catchUp(this.region, after.major, write, controller.signal).then(done, () => done(false));
+  }
+
+  /**
+   * The position a stream id names when it is older than every buffered event (or
+   * nothing is buffered): where a catch-up from the stream starts. Undefined otherwise.
+   */
+  private olderThanBuffer(id: string): { major: number; minor: number } | undefined {
+    const m = /^([0-9a-z]+)-(\d+)\.(\d+)$/.exec(id);
+    if (!m || !this.stream || m[1] !== this.boot) return undefined;
+    const major = Number(m[2]);
+    const minor = Number(m[3]);
+    if (this.count > 0 && this.compare(this.nextSeq - this.count, major, minor) <= 0) return undefined;
+    return { major, minor };
   }
 
   /**
@@ -193,12 +286,16 @@ export class RegionHub {
   private write(res: ServerResponse, text: string): void {
     if (res.destroyed) return;
     res.write(text);
-    if (res.writableLength > this.options.maxSubscriberBufferBytes) {
-      this.subscribers.delete(res);
-      this.hooks.onSubscribers?.(this.region, this.subscribers.size);
-      this.hooks.onDisconnect?.('slow');
-      res.destroy();
-    }
+    if (res.writableLength > this.options.maxSubscriberBufferBytes) this.cutOff(res);
+  }
+
+  /** Disconnects a subscriber that does not keep up (it may reconnect and resume). */
+  private cutOff(res: ServerResponse): void {
+    this.subscribers.delete(res);
+    this.catching.delete(res);
+    this.hooks.onSubscribers?.(this.region, this.size);
+    this.hooks.onDisconnect?.('slow');
+    res.destroy();
   }
 
   /** A comment line, so idle connections (and proxies) see traffic. */
@@ -209,12 +306,13 @@ export class RegionHub {
   /** Ends every stream (at shutdown); resolves when each has been flushed or has gone. */
   close(): Promise<void> {
     const ended: Promise<void>[] = [];
-    for (const res of this.subscribers) {
+    for (const res of [...this.subscribers, ...this.catching.keys()]) {
       this.hooks.onDisconnect?.('shutdown');
       ended.push(new Promise((resolve) => res.once('close', () => resolve())));
       res.end();
     }
     this.subscribers.clear();
+    this.catching.clear();
     this.hooks.onSubscribers?.(this.region, 0);
     return Promise.all(ended).then(() => {});
   }
@@ -238,9 +336,9 @@ export class Fanout {
     this.hubs.get(region)?.publish(events, streamSeq);
   }
 
-  /** Events come from the stream named `tag` from now on (the NATS fan-out). */
-  useStream(tag: string): void {
-    for (const h of this.hubs.values()) h.useStream(tag);
+  /** Events come from the stream named `tag` from now on (the NATS fan-out); `catchUp` reads it. */
+  useStream(tag: string, catchUp?: CatchUp): void {
+    for (const h of this.hubs.values()) h.useStream(tag, catchUp);
   }
 
   /** Ends every stream; resolves when they are flushed or gone. */

@@ -90,6 +90,12 @@ export class ServerMetrics {
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
+  readonly resumes = new Counter({
+    name: 'sluice_sse_resumes_total',
+    help: 'Subscribers that came with a Last-Event-ID, by where what they missed came from (buffer, stream: NATS JetStream) or gap (not found: they must resynchronise)',
+    labelNames: ['from'] as const,
+    registers: [this.registry],
+  });
   readonly authFailures = new Counter({
     name: 'sluice_auth_failures_total',
     help: 'Requests refused by authentication (401) or authorization (403)',

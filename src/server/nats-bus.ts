@@ -18,11 +18,17 @@
  *
  * A message on the subjects that is not sluice's (not NDJSON of valid events) is
  * skipped with a warning, never passed on and never fatal.
+ *
+ * The stream keeps `maxAgeSeconds` of events, far more than a hub's ring buffer: a
+ * subscriber resuming from an older `Last-Event-ID` is caught up from it
+ * ({@link NatsBus.replay}, through an ordered consumer of its own that starts at that
+ * id's message).
  */
 import {
   type ConsumerMessages,
   DeliverPolicy,
   type JetStreamClient,
+  type JetStreamManager,
   jetstream,
   jetstreamManager,
 } from '@nats-io/jetstream';
@@ -41,6 +47,8 @@ export interface NatsBusHooks {
 
 /** Publish attempts per group before it is given up (with the same message id each time). */
 const PUBLISH_ATTEMPTS = 4;
+/** A catch-up that gets no message for this long gives up (the subscriber gets a gap notice). */
+const REPLAY_IDLE_MS = 5_000;
 
 export class NatsBus {
   /** Publishes not yet acknowledged or given up. */
@@ -60,6 +68,7 @@ export class NatsBus {
 
   private constructor(
     private readonly nc: NatsConnection,
+    private readonly jsm: JetStreamManager,
     private readonly js: JetStreamClient,
     private readonly messages: ConsumerMessages,
     private readonly config: NatsFanoutConfig,
@@ -137,7 +146,7 @@ export class NatsBus {
         deliver_policy: DeliverPolicy.New,
       });
       const messages = await consumer.consume();
-      return new NatsBus(nc, js, messages, config, hooks, streamTag(created));
+      return new NatsBus(nc, jsm, js, messages, config, hooks, streamTag(created));
     } catch (e) {
       await nc.close().catch(() => {});
       if (e instanceof SluiceError) throw e;
@@ -195,6 +204,64 @@ export class NatsBus {
       events: count,
       error: (last as Error)?.message ?? String(last),
     });
+  }
+
+  /**
+   * Writes a region's events from the stream, from the message with sequence `from` up to
+   * the last message this server has delivered to its hubs (later ones reach them
+   * live); see `CatchUp` in fanout.ts. False when `from` is no longer in the stream
+   * (expired, purged), or reading stalls or fails: the subscriber is then told of a gap.
+   */
+  async replay(
+    region: string,
+    from: number,
+    write: (events: SegmentEvent[], seq: number) => Promise<void>,
+    signal: AbortSignal,
+  ): Promise<boolean> {
+    const until = this.delivered;
+    if (from > until || signal.aborted) return false;
+    const info = await this.jsm.streams.info(this.config.stream);
+    if (from < info.state.first_seq) return false;
+    const consumer = await this.js.consumers.get(this.config.stream, {
+      filter_subjects: `${this.config.subjectPrefix}.${region}`,
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: from,
+    });
+    const messages = await consumer.consume({ max_messages: 64 });
+    const stop = (): void => void messages.stop();
+    signal.addEventListener('abort', stop, { once: true });
+    // Only the wait for the next message is timed: a slow subscriber is paced, not given up.
+    let idle: NodeJS.Timeout | undefined;
+    const wait = (): void => {
+      idle = setTimeout(stop, REPLAY_IDLE_MS);
+    };
+    let first = true;
+    let complete = false;
+    try {
+      wait();
+      for await (const m of messages) {
+        clearTimeout(idle);
+        // The message the id names is gone (expired since the check): events are missing.
+        if (first && m.seq !== from) break;
+        first = false;
+        if (m.seq > until) {
+          complete = true;
+          break;
+        }
+        const events = parseEvents(m.string());
+        if (events !== undefined) await write(events, m.seq);
+        if (m.seq === until || m.info.pending === 0) {
+          complete = true;
+          break;
+        }
+        wait();
+      }
+    } finally {
+      clearTimeout(idle);
+      signal.removeEventListener('abort', stop);
+      stop();
+    }
+    return complete && !signal.aborted;
   }
 
   private async read(): Promise<void> {

@@ -144,6 +144,7 @@ export class SluiceServer {
     this.fanout = new Fanout(config.regions, config.fanout, {
       onSubscribers: (region, n) => m.subscribers.set({ region }, n),
       onDisconnect: (reason) => m.subscriberDisconnects.inc({ reason }),
+      onResume: (from) => m.resumes.inc({ from }),
     });
     this.committer = new GroupCommitter<CommitMeta>(this.store, {
       ...config.groupCommit,
@@ -214,7 +215,10 @@ export class SluiceServer {
         warn: (message, fields) => this.log('warn', message, fields),
         onPublishFailure: () => this.metrics.fanoutPublishFailures.inc(),
       });
-      this.fanout.useStream(this.bus.tag);
+      const bus = this.bus;
+      this.fanout.useStream(bus.tag, (region, from, write, signal) =>
+        bus.replay(region, from, write, signal),
+      );
       this.bus.start();
       this.log('info', 'fan-out through NATS JetStream', {
         stream: nats.stream,

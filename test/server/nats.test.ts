@@ -4,7 +4,7 @@
  * every server sharing the stream, in the stream's order, and a server never passes
  * on or dies of a message that is not sluice's.
  */
-import { jetstream } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { afterEach, describe, expect, inject, test } from 'vitest';
 import { openSqliteStore } from '../../src/audience/store/sqlite.js';
@@ -24,9 +24,12 @@ function natsConfig(overrides: Record<string, unknown> = {}) {
 }
 
 const open: TestServer[] = [];
-async function server(nats: Record<string, unknown>): Promise<TestServer> {
+async function server(
+  nats: Record<string, unknown>,
+  fanout: Record<string, unknown> = {},
+): Promise<TestServer> {
   const t = await startTestServer({
-    config: { fanout: { nats } },
+    config: { fanout: { nats, ...fanout } },
     principals: [...DEFAULT_PRINCIPALS, { id: 'bidder-us', subscribe: ['us'] }],
   });
   open.push(t);
@@ -105,6 +108,92 @@ describe.skipIf(!natsUrl)('fan-out through NATS JetStream', () => {
     expect(stale.events[0]!.event).toBe('gap');
     resumed.close();
     stale.close();
+  });
+
+  test('a Last-Event-ID older than the buffer is caught up from the stream, on any server, then live', async () => {
+    const nats = natsConfig();
+    // Buffers of two events: the stream holds what they do not.
+    const a = await server(nats, { bufferEvents: 2 });
+    const b = await server(nats, { bufferEvents: 2 });
+    const first = await subscribe(a, 'eu');
+    for (let i = 0; i < 4; i++) {
+      const r = await a.post('acme', ndjson([event(`u${i}`, 'x', i), event(`u${i}`, 'y', i)]));
+      expect(r.status).toBe(200);
+    }
+    await first.waitFor(8);
+    first.close();
+    // The second event: the first message's second, so the resume starts inside a message.
+    const lastSeen = first.events[1]!.id!;
+    expect((await b.post('acme', ndjson([event('u4', 'x', 4)]))).status).toBe(200);
+    const resumed = await subscribe(b, 'eu', 'bidder-eu', { 'last-event-id': lastSeen });
+    await resumed.waitFor(7);
+    expect((await a.post('acme', ndjson([event('u5', 'x', 5)]))).status).toBe(200);
+    await resumed.waitFor(8);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(resumed.events.map((e) => e.event)).toEqual(Array(8).fill('segment'));
+    expect(seen(resumed.events)).toEqual([
+      ...seen(first.events.slice(2)),
+      `acme/u4/x@${T0 + 4}`,
+      `acme/u5/x@${T0 + 5}`,
+    ]);
+    expect(resumed.events.slice(0, 6).map((e) => e.id)).toEqual(first.events.slice(2).map((e) => e.id));
+    const m = await b.req('/metrics');
+    expect(m.text).toMatch(/^sluice_sse_resumes_total\{from="stream"\} 1$/m);
+    resumed.close();
+  });
+
+  test('events that arrive while a subscriber catches up reach it once each, in the stream order', async () => {
+    const nats = natsConfig();
+    const a = await server(nats, { bufferEvents: 3 });
+    // Connected throughout: the order every subscriber must see.
+    const reference = await subscribe(a, 'eu');
+    const post = async (i: number) =>
+      expect((await a.post('acme', ndjson([event(`u${i}`, 'x', i), event(`u${i}`, 'y', i)]))).status).toBe(
+        200,
+      );
+    for (let i = 0; i < 5; i++) await post(i);
+    await reference.waitFor(10);
+    const lastSeen = reference.events[0]!.id!;
+    // Posting goes on while the catch-up reads the stream.
+    const posting = (async () => {
+      for (let i = 5; i < 30; i++) await post(i);
+    })();
+    const resumed = await subscribe(a, 'eu', 'bidder-eu', { 'last-event-id': lastSeen });
+    await posting;
+    await reference.waitFor(60);
+    await resumed.waitFor(59);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(resumed.events.map((e) => e.id)).toEqual(reference.events.slice(1).map((e) => e.id));
+    expect(seen(resumed.events)).toEqual(seen(reference.events.slice(1)));
+    reference.close();
+    resumed.close();
+  });
+
+  test('an id whose message the stream no longer holds gets a gap notice, then the buffer', async () => {
+    const nats = natsConfig();
+    const a = await server(nats, { bufferEvents: 2 });
+    const first = await subscribe(a, 'eu');
+    for (let i = 0; i < 3; i++) {
+      expect((await a.post('acme', ndjson([event(`u${i}`, 'x', i)]))).status).toBe(200);
+    }
+    await first.waitFor(3);
+    first.close();
+    const nc = await connect({ servers: natsUrl });
+    try {
+      // As max_age would: the oldest message goes.
+      const jsm = await jetstreamManager(nc);
+      const oldest = Number(/-(\d+)\./.exec(first.events[0]!.id!)![1]);
+      await jsm.streams.purge(nats.stream, { seq: oldest + 1 });
+    } finally {
+      await nc.close();
+    }
+    const resumed = await subscribe(a, 'eu', 'bidder-eu', { 'last-event-id': first.events[0]!.id! });
+    await resumed.waitFor(3);
+    expect(resumed.events[0]!.event).toBe('gap');
+    expect(seen(resumed.events.slice(1))).toEqual(seen(first.events.slice(1)));
+    const m = await a.req('/metrics');
+    expect(m.text).toMatch(/^sluice_sse_resumes_total\{from="gap"\} 1$/m);
+    resumed.close();
   });
 
   test('a region gets its own events only', async () => {
