@@ -197,6 +197,8 @@ export class RegionHub {
     const controller = new AbortController();
     res.once('close', () => controller.abort());
     const write = async (events: readonly SegmentEvent[], seq: number): Promise<void> => {
+      // Ended (the server shuts down) or gone: a write now would be an error event on res.
+      if (res.writableEnded || res.destroyed) throw new Error('the subscriber is gone');
       let text = '';
       for (let i = 0; i < events.length; i++) {
         if (seq > after.major || i > after.minor) text += frame(this.id(seq, i), events[i]!);

@@ -135,6 +135,19 @@ describe('RegionHub: catching a subscriber up from the stream', () => {
     expect(h.hub.size).toBe(0);
   });
 
+  it('refuses writes from a catch-up that outlives the hub (shutdown): the server gets no error event', async () => {
+    const h = await harness();
+    h.hub.publish([ev('a')], 10);
+    const sub = await open(h.url, 'tag-3.0');
+    await until(() => h.calls.length === 1);
+    const closed = h.hub.close();
+    await expect(h.calls[0]!.write([ev('x')], 4)).rejects.toThrow(/gone/);
+    h.calls[0]!.finish(true);
+    await closed;
+    await until(() => sub.ended());
+    expect(sub.ids()).toEqual([]);
+  });
+
   it('stops the catch-up when the subscriber leaves during it', async () => {
     const h = await harness();
     h.hub.publish([ev('a')], 10);
