@@ -16,7 +16,7 @@
  * one that starts with it), output discarded. The output header is written once, from
  * the run's first item (see `worker.ts`).
  */
-import { type FileHandle, open } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import type { ResourceLimits } from 'node:worker_threads';
 import { whenAborted } from '../parallel/internal.js';
 import { type ChunkEvent, Chunker, countLF } from '../parallel/threads/chunker.js';
@@ -24,12 +24,13 @@ import { importTransform, type TransformModule } from '../parallel/threads/modul
 import { WorkerPool } from '../parallel/threads/pool.js';
 import type { Job, JobResult, Replay } from '../parallel/threads/protocol.js';
 import type { Batch, Rejection, Serializer, Sink, Tokenizer } from './contracts.js';
+import { type DirectReader, directReader, inputError, isGzipAt } from './direct-reader.js';
 import { SluiceError } from './errors.js';
 import { DEFAULT_MAX_RECORD_BYTES, FrameDecoder } from './frame-decoder.js';
 import { newlineFramer } from './framers.js';
 import { resolveOptions } from './options.js';
 import type { AnyFormat } from './registry.js';
-import { autoGunzip, describeIoError, type Input } from './sources.js';
+import { autoGunzip, type Input } from './sources.js';
 import { type RunStats, type StageTimings, updateRates } from './stats.js';
 import { emptyBatch, tokenizeBatch } from './tokenize.js';
 import { countRejections, type HeaderState, writeBatch } from './write-batch.js';
@@ -276,29 +277,37 @@ export async function runThreaded(o: ThreadedRunOptions): Promise<void> {
     };
 
     try {
-      const file = path === undefined ? undefined : await openPlainFile(path);
-      if (file) {
-        // A regular file: read straight into the buffers that go to the workers.
+      const direct = await directReader(input, path);
+      // Gzip found in the first bytes of a direct read: they go on through the stream path.
+      let gzipHead: Buffer | undefined;
+      if (direct) {
+        // A regular file or stdin: read straight into the buffers that go to the lanes.
         try {
-          for (;;) {
+          for (let first = true; ; first = false) {
             const { buf, at } = chunker.take(o.chunkBytes);
             const t0 = performance.now();
-            const { bytesRead } = await file.read(buf, at, o.chunkBytes, null).catch((e: Error) => {
+            const bytesRead = await direct.fill(buf, at, o.chunkBytes).catch((e: Error) => {
               throw inputError(source, e);
             });
             if (stages) stages.read = (stages.read ?? 0) + (performance.now() - t0);
             if (bytesRead === 0 || failure !== undefined) break;
+            if (first && direct.mayBeGzip && isGzipAt(buf, at, bytesRead)) {
+              gzipHead = Buffer.from(buf.subarray(at, at + bytesRead));
+              break;
+            }
             const events = chunker.commit(buf, bytesRead);
             if (!events.some((e) => e.kind === 'chunk')) recycle(buf.buffer as ArrayBuffer);
             for (const ev of events) await handle(ev);
           }
         } finally {
-          await file.close().catch(() => {});
+          await direct.close();
         }
-        if (failure === undefined) await ended();
-        return;
+        if (gzipHead === undefined) {
+          if (failure === undefined) await ended();
+          return;
+        }
       }
-      const stream = input.open();
+      const stream = gzipHead === undefined ? input.open() : Readable.from(rest(gzipHead, direct!, source));
       reading = stream;
       const it = autoGunzip(stream, { name: source, signal: controller.signal })[Symbol.asyncIterator]();
       try {
@@ -445,41 +454,17 @@ export async function runThreaded(o: ThreadedRunOptions): Promise<void> {
   if (failure !== undefined) throw failure;
 }
 
-/**
- * Opens `path` for direct reading when it is a regular file that is not gzip; undefined
- * otherwise (the input is then read as a stream: stdin, pipes, devices, gzip).
- */
-async function openPlainFile(path: string): Promise<FileHandle | undefined> {
-  let file: FileHandle;
-  try {
-    file = await open(path, 'r');
-  } catch (e) {
-    throw inputError(path, e as Error);
+/** The bytes a direct read already took, then the rest of the input, as a stream's chunks. */
+async function* rest(head: Buffer, reader: DirectReader, source: string): AsyncGenerator<Buffer> {
+  yield head;
+  for (;;) {
+    const buf = Buffer.allocUnsafe(256 * 1024);
+    const n = await reader.read(buf, 0, buf.length).catch((e: Error) => {
+      throw inputError(source, e);
+    });
+    if (n === 0) return;
+    yield buf.subarray(0, n);
   }
-  try {
-    if (!(await file.stat()).isFile()) {
-      await file.close();
-      return undefined;
-    }
-    const head = Buffer.alloc(2);
-    const { bytesRead } = await file.read(head, 0, 2, 0);
-    if (bytesRead === 2 && head[0] === 0x1f && head[1] === 0x8b) {
-      await file.close();
-      return undefined;
-    }
-    return file;
-  } catch (e) {
-    await file.close().catch(() => {});
-    throw inputError(path, e as Error);
-  }
-}
-
-/** The input error a read stream gives (see `sources.ts`). */
-function inputError(path: string, e: Error & { code?: string }): SluiceError {
-  return new SluiceError('SLUICE_E_INPUT', `cannot read ${path}: ${describeIoError(e)}`, {
-    stage: 'input',
-    cause: e,
-  });
 }
 
 interface InputState {

@@ -2,11 +2,13 @@
  * `--threads` and `--profile` on the built CLI: same bytes as `--threads 0` from a file
  * and from stdin, usage errors, a dying worker's exit status, profiles and `--stats`.
  */
-import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireBuiltCli, STACK_FRAME, sluice, statsFrom, tempDir } from '../cli/helpers.js';
+import { CLI, cliEnv, requireBuiltCli, STACK_FRAME, sluice, statsFrom, tempDir } from '../cli/helpers.js';
 import { fixture } from './helpers.js';
 
 let dir: string;
@@ -39,6 +41,31 @@ describe('sluice --threads', () => {
     const stdin = await sluice(['-f', 'csv', '-t', 'csv', '--threads', '2'], { cwd: dir, input: csv });
     expect(stdin.code).toBe(0);
     expect(stdin.stdout).toBe(serial.stdout);
+  });
+
+  it('reads stdin straight from its descriptor: a pipe, gzip, or a file read from where the shell left it', async () => {
+    const serial = await sluice(['-f', 'csv', '-t', 'csv', 'users.csv'], { cwd: dir });
+    const gz = await sluice(['-f', 'csv', '-t', 'csv', '--threads', '2'], { cwd: dir, input: gzipSync(csv) });
+    expect(gz.stderr).toBe('');
+    expect(gz.stdout).toBe(serial.stdout);
+    // A file as stdin (`sluice < file`), part of it already read by someone else: the run
+    // starts at the descriptor's offset, as a stream would.
+    const fd = openSync(join(dir, 'users.csv'), 'r');
+    const skip = 'id,name,note\n'.length;
+    readSync(fd, Buffer.alloc(skip), 0, skip, null);
+    const child = spawn(process.execPath, [CLI, '-f', 'csv', '-t', 'csv', '--threads', '2'], {
+      cwd: dir,
+      env: cliEnv(),
+      stdio: [fd, 'pipe', 'pipe'],
+    });
+    closeSync(fd);
+    const out: Buffer[] = [];
+    child.stdout!.on('data', (c: Buffer) => out.push(c));
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    expect(code).toBe(0);
+    const rest = await sluice(['-f', 'csv', '-t', 'csv'], { cwd: dir, input: csv.slice(skip) });
+    expect(Buffer.concat(out).toString('utf8')).toBe(rest.stdout);
+    expect(rest.stdout.startsWith('1,user1,plain\n')).toBe(true);
   });
 
   it('writes to -o, with --unordered the same lines', async () => {
