@@ -15,11 +15,12 @@ export function parsePositiveInt(value: string): number {
   return n;
 }
 
-/** `--threads 0`: a whole number >= 0. */
-export function parseNonNegativeInt(value: string): number {
+/** `--threads 2` or `--threads auto` (one per core the process may use). */
+export function parseThreads(value: string): number | 'auto' {
+  if (value === 'auto') return 'auto';
   const n = /^\d+$/.test(value) ? Number(value) : Number.NaN;
   if (!Number.isSafeInteger(n)) {
-    throw new InvalidArgumentError(`expected an integer >= 0, got ${JSON.stringify(value)}`);
+    throw new InvalidArgumentError(`expected an integer >= 0 or auto, got ${JSON.stringify(value)}`);
   }
   return n;
 }

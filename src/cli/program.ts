@@ -16,9 +16,9 @@ import {
   collect,
   parseErrorPolicy,
   parseKeyValue,
-  parseNonNegativeInt,
   parsePositiveInt,
   parseSize,
+  parseThreads,
 } from './parse-args.js';
 import type { ConvertFlags } from './run.js';
 import { addServeCommand } from './serve-command.js';
@@ -82,8 +82,8 @@ export function createProgram(setCode: (code: number) => void): Command {
     .option('--concurrency <n>', 'batches in flight through the transforms (default: 4)', parsePositiveInt)
     .option(
       '--threads <n>',
-      'threads converting chunks of input in parallel, the main thread and n-1 workers (like GOMAXPROCS); 0 or 1: all on the main thread (default: 0)',
-      parseNonNegativeInt,
+      'threads converting chunks of input in parallel, the main thread and n-1 workers (like GOMAXPROCS); auto: one per core; 0 or 1: all on the main thread (default: 0)',
+      parseThreads,
     )
     .option(
       '--isolate',

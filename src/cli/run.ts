@@ -4,6 +4,7 @@
  * line, the exit code. Every decision about data belongs to the library.
  */
 import { stat } from 'node:fs/promises';
+import { resolveThreads } from '../core/pipeline.js';
 import { redactUrl } from '../core/redact-url.js';
 import { describeIoError } from '../core/sources.js';
 import {
@@ -46,7 +47,7 @@ export interface ConvertFlags {
   inputOption?: Record<string, string>;
   outputOption?: Record<string, string>;
   concurrency?: number;
-  threads?: number;
+  threads?: number | 'auto';
   isolate?: boolean;
   profile?: string;
   unordered?: boolean;
@@ -107,7 +108,7 @@ export async function convert(
     const store = storeOutput === undefined ? undefined : parseStoreTarget(storeOutput);
     await checkInputs(inputs, output ?? (store?.kind === 'sqlite' ? store.path : undefined));
     if (showProgress) progress = new ProgressLine({ stream: stderr, tty: stderr.isTTY === true });
-    const threads = flags.threads ?? 0;
+    const threads = resolveThreads(flags.threads ?? 0);
     // Worker threads run: more than one thread, or any with --isolate.
     const workers = threads > 1 || (threads === 1 && flags.isolate === true);
     if (workers && store !== undefined) {

@@ -8,6 +8,7 @@
  * reaches back to the inputs.
  */
 import { writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { pipeline as pipelineCb, type Readable, type Transform, Writable } from 'node:stream';
 import { pipeline as streamPipeline } from 'node:stream/promises';
 import { merge } from '../parallel/merge.js';
@@ -68,9 +69,10 @@ export interface PipelineOptions {
    * everything on the main thread. Output is the same, byte for byte, in ordered mode.
    * Worker threads need built-in formats, byte output (`to`) and transforms given as
    * modules; a format with `parallel: false` runs on the main thread
-   * (`stats.threads.note` says so). See docs/concurrency.md. @default 0
+   * (`stats.threads.note` says so). `'auto'`: one per core the process may use
+   * (`os.availableParallelism()`). See docs/concurrency.md. @default 0
    */
-  threads?: number;
+  threads?: number | 'auto';
   /**
    * With `threads`: convert in worker threads only, the main thread reading and writing.
    * A transform that crashes its thread (an uncaught error, `process.exit`, running out
@@ -339,12 +341,16 @@ async function threadsFor(
   stats: RunStats,
 ): Promise<{ threads: number; mainLane: boolean }> {
   const inProcess = { threads: 0, mainLane: false };
-  const threads = options.threads ?? 0;
+  const threads = resolveThreads(options.threads ?? 0);
   const isolate = options.isolate ?? false;
   if (!Number.isSafeInteger(threads) || threads < 0) {
-    throw new SluiceError('SLUICE_E_OPTION', `threads: expected an integer >= 0, got ${String(threads)}`, {
-      stage: 'config',
-    });
+    throw new SluiceError(
+      'SLUICE_E_OPTION',
+      `threads: expected an integer >= 0 or auto, got ${String(threads)}`,
+      {
+        stage: 'config',
+      },
+    );
   }
   const chunk = options.chunkBytes;
   if (chunk !== undefined && (!Number.isSafeInteger(chunk) || chunk < 1)) {
@@ -392,6 +398,11 @@ async function threadsFor(
     chunkBytes: options.chunkBytes ?? DEFAULT_CHUNK_BYTES,
   };
   return { threads, mainLane: !isolate };
+}
+
+/** `'auto'`: one thread per core the process may use, as GOMAXPROCS defaults to. */
+export function resolveThreads(threads: number | 'auto'): number {
+  return threads === 'auto' ? availableParallelism() : threads;
 }
 
 function asRunError(e: unknown): SluiceError {

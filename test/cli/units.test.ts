@@ -1,7 +1,13 @@
 /** The CLI's pure helpers, imported from source: value parsers and progress formatting. */
 import { describe, expect, it } from 'vitest';
 import { isBrokenPipe } from '../../src/cli/exit.js';
-import { parseErrorPolicy, parseKeyValue, parsePositiveInt, parseSize } from '../../src/cli/parse-args.js';
+import {
+  parseErrorPolicy,
+  parseKeyValue,
+  parsePositiveInt,
+  parseSize,
+  parseThreads,
+} from '../../src/cli/parse-args.js';
 import { bytes, count, duration, ProgressLine } from '../../src/cli/progress.js';
 import { createStats } from '../../src/core/stats.js';
 
@@ -24,6 +30,14 @@ describe('option value parsers', () => {
     expect(parsePositiveInt('8')).toBe(8);
     for (const bad of ['0', '-2', '2.5', '1e3', ' '])
       expect(() => parsePositiveInt(bad)).toThrow(/integer >= 1/);
+  });
+
+  it('reads a thread count as a whole number >= 0, or auto', () => {
+    expect(parseThreads('0')).toBe(0);
+    expect(parseThreads('2')).toBe(2);
+    expect(parseThreads('auto')).toBe('auto');
+    for (const bad of ['-1', 'two', '1.5', '', 'Auto', 'auto2'])
+      expect(() => parseThreads(bad)).toThrow(/integer >= 0 or auto/);
   });
 
   it('collects key=value pairs, splitting at the first = and letting the last value of a key win', () => {

@@ -30,7 +30,7 @@ describe('sluice --threads', () => {
   it('writes the same bytes as --threads 0, from a file and from stdin', async () => {
     const serial = await sluice(['-f', 'csv', '-t', 'csv', 'users.csv'], { cwd: dir });
     expect(serial.code).toBe(0);
-    for (const threads of [['1'], ['2'], ['3'], ['1', '--isolate'], ['2', '--isolate']]) {
+    for (const threads of [['1'], ['2'], ['3'], ['auto'], ['1', '--isolate'], ['2', '--isolate']]) {
       const file = await sluice(['-f', 'csv', '-t', 'csv', '--threads', ...threads, 'users.csv'], {
         cwd: dir,
       });

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
@@ -172,6 +172,15 @@ describe('threads: what cannot run in workers', () => {
       code: 'SLUICE_E_USAGE',
       message: expect.stringMatching(/mine is not a built-in/),
     });
+  });
+
+  it("takes threads: 'auto' as one per core the process may use", async () => {
+    const r = await convert([Buffer.from(users(50))], { from: 'csv', to: 'ndjson', threads: 'auto' });
+    expect(r.error).toBeUndefined();
+    const cores = availableParallelism();
+    expect(r.stats.threads).toMatchObject({ requested: cores, used: cores });
+    const serial = await convert([Buffer.from(users(50))], { from: 'csv', to: 'ndjson' });
+    expect(r.out.toString()).toBe(serial.out.toString());
   });
 
   it('refuses a bad thread count or chunk size', async () => {
