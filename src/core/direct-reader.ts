@@ -1,14 +1,14 @@
 /**
  * Reading an input straight into the caller's buffers, without a Readable: what the
- * worker-thread engine does with regular files and with stdin (a file, a pipe or a
- * socket), so each chunk is one buffer filled by large reads, reused once its chunk is
- * converted. Through a stream, stdin came in 64 KiB Buffers, each one a fresh
- * allocation and an event-loop turn, gathered again by a copy into the chunk: with
- * `--threads 2` that made stdin 0.3 s slower than the same file on 150 MB (ADR 0014).
+ * worker-thread engine does with regular files, given by path or as stdin
+ * (`sluice < file`), so each chunk is one buffer filled by large reads, reused once its
+ * chunk is converted. Through `process.stdin`, a redirected file came in 64 KiB
+ * Buffers, each a fresh allocation and an event-loop turn, gathered again by a copy
+ * into the chunk: with `--threads 2`, 1.69 s against 1.35 s for the same file by path
+ * on 150 MB, and 1.46 s read this way. Pipes stay streams (see `readableFd`).
  */
 import { read as readFd } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { SluiceError } from './errors.js';
 import { describeIoError, type Input, readableFd } from './sources.js';
 
@@ -24,8 +24,8 @@ export interface DirectReader {
 
 /**
  * A direct reader for the input, when it is a regular file given by `path` (and not
- * gzip) or has a descriptor that can be read directly ({@link readableFd}); undefined
- * otherwise (it is read through its stream).
+ * gzip) or a descriptor that is a regular file ({@link readableFd}); undefined otherwise
+ * (it is read through its stream).
  */
 export async function directReader(
   input: Input,
@@ -58,23 +58,15 @@ function fileReader(file: FileHandle): DirectReader {
   return { read, fill: filler(read), close: () => file.close().catch(() => {}), mayBeGzip: false };
 }
 
-/** The descriptor is the process's (stdin): it is read, never closed. */
+/**
+ * The descriptor is the process's (stdin, a regular file): read from its current
+ * offset (what the shell, or a command before this one, left), never closed.
+ */
 function fdReader(fd: number): DirectReader {
-  const once = (buf: Uint8Array, at: number, length: number) =>
+  const read = (buf: Uint8Array, at: number, length: number) =>
     new Promise<number>((resolve, reject) =>
       readFd(fd, buf, at, length, null, (e, n) => (e ? reject(e) : resolve(n))),
     );
-  const read = async (buf: Uint8Array, at: number, length: number): Promise<number> => {
-    for (;;) {
-      try {
-        return await once(buf, at, length);
-      } catch (e) {
-        // Made non-blocking by another process after the check: wait for data instead of failing.
-        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
-        await sleep(2);
-      }
-    }
-  };
   return { read, fill: filler(read), close: async () => {}, mayBeGzip: true };
 }
 

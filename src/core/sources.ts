@@ -3,7 +3,7 @@
  * hold a thousand descriptors) and decompressed when they are gzip, recognised by
  * the magic bytes whatever the name says.
  */
-import { closeSync, createReadStream, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, createReadStream, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { SluiceError } from './errors.js';
@@ -14,10 +14,10 @@ export interface Input {
   /** Size in bytes when known (a regular file), for progress. */
   readonly size?: number;
   /**
-   * The descriptor the input can be read from directly, instead of through `open()`:
-   * the process's stdin (0) when it is a file, a pipe or a socket in blocking mode. The
-   * worker-thread engine reads it straight into its chunk buffers (see
-   * {@link readableFd}); `open()` still works, for everything else.
+   * The descriptor the input may be read from directly, instead of through `open()`:
+   * the process's stdin (0). The worker-thread engine reads it straight into its chunk
+   * buffers when it is a regular file ({@link readableFd}); `open()` still works, for
+   * everything else.
    */
   readonly fd?: number;
   /** Opens the byte stream; called once, when the input's turn comes. */
@@ -46,37 +46,25 @@ export function fileInput(path: string): Input {
   };
 }
 
-/**
- * Stdin: `stdin` if given, else the process's, which is not touched until the input is
- * opened. (Node's `process.stdin` puts a pipe in non-blocking mode, after which fd 0
- * can no longer be read directly.)
- */
+/** Stdin: `stdin` if given, else the process's, which is not touched until the input is opened. */
 export function stdinInput(stdin?: Readable): Input {
   if (stdin !== undefined) return { source: '-', open: () => stdin };
   return { source: '-', fd: 0, open: () => process.stdin };
 }
 
 /**
- * Whether `fd` can be read with plain blocking reads: a regular file, a pipe or a
- * socket, not in non-blocking mode (a terminal, or a descriptor another process made
- * non-blocking, is read through its stream). Where `/proc` does not say, a pipe is
- * taken to be blocking, as shells and Node's child_process make them.
+ * Whether `fd` can be read with plain reads on libuv's thread pool: only a regular file
+ * (`sluice < file`). A pipe, a socket or a terminal is read through its stream, which
+ * waits for data on the event loop: a thread-pool read of an idle pipe blocks until the
+ * writer writes or closes, and at exit libuv waits for its threads, so a run stopped by
+ * SIGINT while its producer lives would never end (tested).
  */
 export function readableFd(fd: number): boolean {
   try {
-    const st = fstatSync(fd);
-    if (!st.isFile() && !st.isFIFO() && !st.isSocket()) return false;
+    return fstatSync(fd).isFile();
   } catch {
     return false;
   }
-  try {
-    const flags = /^flags:\s*([0-7]+)/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'latin1'));
-    // O_NONBLOCK is 04000 on Linux.
-    if (flags && (Number.parseInt(flags[1]!, 8) & 0o4000) !== 0) return false;
-  } catch {
-    // No /proc: as above.
-  }
-  return true;
 }
 
 export function streamInput(stream: Readable, source = 'stream'): Input {

@@ -8,7 +8,17 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, cliEnv, requireBuiltCli, STACK_FRAME, sluice, statsFrom, tempDir } from '../cli/helpers.js';
+import {
+  CLI,
+  cliEnv,
+  exited,
+  requireBuiltCli,
+  STACK_FRAME,
+  sluice,
+  start,
+  statsFrom,
+  tempDir,
+} from '../cli/helpers.js';
 import { fixture } from './helpers.js';
 
 let dir: string;
@@ -43,29 +53,52 @@ describe('sluice --threads', () => {
     expect(stdin.stdout).toBe(serial.stdout);
   });
 
-  it('reads stdin straight from its descriptor: a pipe, gzip, or a file read from where the shell left it', async () => {
+  it('reads stdin as it is: a file from where the shell left it, gzip, a pipe', async () => {
     const serial = await sluice(['-f', 'csv', '-t', 'csv', 'users.csv'], { cwd: dir });
-    const gz = await sluice(['-f', 'csv', '-t', 'csv', '--threads', '2'], { cwd: dir, input: gzipSync(csv) });
-    expect(gz.stderr).toBe('');
-    expect(gz.stdout).toBe(serial.stdout);
-    // A file as stdin (`sluice < file`), part of it already read by someone else: the run
-    // starts at the descriptor's offset, as a stream would.
-    const fd = openSync(join(dir, 'users.csv'), 'r');
+    /** Runs with stdin redirected from `file` (`sluice < file`), after `skip` bytes of it were read. */
+    const redirected = async (file: string, skip = 0): Promise<{ code: unknown; stdout: string }> => {
+      const fd = openSync(join(dir, file), 'r');
+      if (skip > 0) readSync(fd, Buffer.alloc(skip), 0, skip, null);
+      const child = spawn(process.execPath, [CLI, '-f', 'csv', '-t', 'csv', '--threads', '2'], {
+        cwd: dir,
+        env: cliEnv(),
+        stdio: [fd, 'pipe', 'pipe'],
+      });
+      closeSync(fd);
+      const out: Buffer[] = [];
+      child.stdout!.on('data', (c: Buffer) => out.push(c));
+      const code = await new Promise((resolve) => child.on('close', resolve));
+      return { code, stdout: Buffer.concat(out).toString('utf8') };
+    };
+    // Part of the file already read by someone else: the run starts at the descriptor's offset.
     const skip = 'id,name,note\n'.length;
-    readSync(fd, Buffer.alloc(skip), 0, skip, null);
-    const child = spawn(process.execPath, [CLI, '-f', 'csv', '-t', 'csv', '--threads', '2'], {
-      cwd: dir,
-      env: cliEnv(),
-      stdio: [fd, 'pipe', 'pipe'],
-    });
-    closeSync(fd);
-    const out: Buffer[] = [];
-    child.stdout!.on('data', (c: Buffer) => out.push(c));
-    const code = await new Promise((resolve) => child.on('close', resolve));
-    expect(code).toBe(0);
+    const after = await redirected('users.csv', skip);
+    expect(after.code).toBe(0);
     const rest = await sluice(['-f', 'csv', '-t', 'csv'], { cwd: dir, input: csv.slice(skip) });
-    expect(Buffer.concat(out).toString('utf8')).toBe(rest.stdout);
+    expect(after.stdout).toBe(rest.stdout);
     expect(rest.stdout.startsWith('1,user1,plain\n')).toBe(true);
+    // A gzip file as stdin: its first bytes, read directly, go on through the decompressor.
+    await writeFile(join(dir, 'users.csv.gz'), gzipSync(csv));
+    const gzFile = await redirected('users.csv.gz');
+    expect(gzFile.code).toBe(0);
+    expect(gzFile.stdout).toBe(serial.stdout);
+    const gzPipe = await sluice(['-f', 'csv', '-t', 'csv', '--threads', '2'], {
+      cwd: dir,
+      input: gzipSync(csv),
+    });
+    expect(gzPipe.stderr).toBe('');
+    expect(gzPipe.stdout).toBe(serial.stdout);
+  });
+
+  it('exits 130 on SIGINT while stdin, a pipe, is open and idle', async () => {
+    const child = start(['-f', 'ndjson', '--threads', '2'], { cwd: dir });
+    const done = exited(child);
+    child.stdin?.write('{"a":1}\n');
+    await new Promise((r) => setTimeout(r, 500));
+    child.kill('SIGINT');
+    const r = await done;
+    expect(r.code).toBe(130);
+    expect(r.stderr).not.toMatch(STACK_FRAME);
   });
 
   it('writes to -o, with --unordered the same lines', async () => {
