@@ -18,7 +18,7 @@ export interface DirectReader {
   /** Reads until `length` bytes are in or the input ends; 0 only at the end. */
   fill(buf: Uint8Array, at: number, length: number): Promise<number>;
   close(): Promise<void>;
-  /** The first bytes may still be gzip (a file is checked when opened; a pipe cannot be). */
+  /** The first bytes may still be gzip: a file by path is checked when opened, stdin on its first read. */
   mayBeGzip: boolean;
 }
 
