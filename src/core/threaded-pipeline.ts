@@ -1,10 +1,11 @@
 /**
- * The worker-thread engine behind `threads > 0` (`--threads N`). The main thread reads
- * each input, cuts it into framing-aligned chunks (`Chunker`) and transfers each chunk
- * to a worker, which converts it end to end (decode, tokenize, transforms, error
- * policy, serialize) and transfers UTF-8 bytes back. The main thread writes the results
- * in input order (or as they complete, unordered) and keeps the ledger, so the output
- * and the stats are those of `threads: 0`.
+ * The multi-threaded engine behind `--threads N` (N >= 2, or any N with `isolate`). The
+ * main thread reads each input, cuts it into framing-aligned chunks (`Chunker`) and
+ * hands each chunk to a lane: a worker (by transfer), or the main thread's own lane
+ * when the workers have enough queued (ADR 0014). The lane converts it end to end
+ * (decode, tokenize, transforms, error policy, serialize) into UTF-8 bytes. The main
+ * thread writes the results in input order (or as they complete, unordered) and keeps
+ * the ledger, so the output and the stats are those of `threads: 0`.
  *
  * State across records. A format is parallel-safe (`parallel !== false`) when a
  * record's tokens depend only on the record and on the state the input's first records
@@ -12,9 +13,9 @@
  * up to the first one that yields a token: the records before it (the preamble: a
  * header row, blank lines, rejected lines) are written from the main thread (they
  * carry no items, only counts and rejections), and every chunk's fresh tokenizer in a
- * worker is first fed them again (and that first data record, for every chunk but the
+ * lane is first fed them again (and that first data record, for every chunk but the
  * one that starts with it), output discarded. The output header is written once, from
- * the run's first item (see `worker.ts`).
+ * the run's first item (see `converter.ts`).
  */
 import { Readable } from 'node:stream';
 import type { ResourceLimits } from 'node:worker_threads';
