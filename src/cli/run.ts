@@ -4,7 +4,7 @@
  * line, the exit code. Every decision about data belongs to the library.
  */
 import { stat } from 'node:fs/promises';
-import { resolveThreads } from '../core/pipeline.js';
+import { resolveThreads, startsWorkers } from '../core/pipeline.js';
 import { redactUrl } from '../core/redact-url.js';
 import { describeIoError } from '../core/sources.js';
 import {
@@ -109,8 +109,7 @@ export async function convert(
     await checkInputs(inputs, output ?? (store?.kind === 'sqlite' ? store.path : undefined));
     if (showProgress) progress = new ProgressLine({ stream: stderr, tty: stderr.isTTY === true });
     const threads = resolveThreads(flags.threads ?? 0);
-    // Worker threads run: more than one thread, or any with --isolate.
-    const workers = threads > 1 || (threads === 1 && flags.isolate === true);
+    const workers = startsWorkers(threads, flags.isolate === true);
     if (workers && store !== undefined) {
       throw new SluiceError(
         'SLUICE_E_USAGE',

@@ -358,10 +358,9 @@ async function threadsFor(
       stage: 'config',
     });
   }
-  if (threads === 0) return inProcess;
-  if (threads === 1 && !isolate) {
+  if (!startsWorkers(threads, isolate)) {
     // Everything works on the main thread: transforms of any kind, object sinks.
-    stats.threads = { requested: 1, used: 1, workers: 0 };
+    if (threads === 1) stats.threads = { requested: 1, used: 1, workers: 0 };
     return inProcess;
   }
   if (from.parallel === false) {
@@ -398,6 +397,15 @@ async function threadsFor(
     chunkBytes: options.chunkBytes ?? DEFAULT_CHUNK_BYTES,
   };
   return { threads, mainLane: !isolate };
+}
+
+/**
+ * Whether a run of `threads` (resolved) starts worker threads: more than one thread, or
+ * any with `isolate`. Otherwise it is the in-process pipeline (unless the input format
+ * is not parallel-safe, which runs in process anyway).
+ */
+export function startsWorkers(threads: number, isolate: boolean): boolean {
+  return threads > 1 || (threads === 1 && isolate);
 }
 
 /** `'auto'`: one thread per core the process may use, as GOMAXPROCS defaults to. */
