@@ -42,6 +42,11 @@ afterEach(async () => {
 /** An add event; `ts` in ms since the epoch (2023 and later, so it is not read as seconds). */
 const event = (uid: string, seg: string, ts: number) => ({ uid, seg, op: 'add', ts: T0 + ts });
 const T0 = 1_700_000_000_000;
+/** Posts user `u<i>`'s two events (segments x and y, ts i) to `t`, and checks they were accepted. */
+async function postPair(t: TestServer, i: number): Promise<void> {
+  const r = await t.post('acme', ndjson([event(`u${i}`, 'x', i), event(`u${i}`, 'y', i)]));
+  expect(r.status).toBe(200);
+}
 const seen = (events: { data: string }[]) =>
   events.map((e) => {
     const d = JSON.parse(e.data);
@@ -81,10 +86,7 @@ describe.skipIf(!natsUrl)('fan-out through NATS JetStream', () => {
     const a = await server(nats);
     const b = await server(nats);
     const first = await subscribe(a, 'eu');
-    for (let i = 0; i < 3; i++) {
-      const r = await a.post('acme', ndjson([event(`u${i}`, 'x', i), event(`u${i}`, 'y', i)]));
-      expect(r.status).toBe(200);
-    }
+    for (let i = 0; i < 3; i++) await postPair(a, i);
     await first.waitFor(6);
     first.close();
     const lastSeen = first.events[2]!.id!;
@@ -116,10 +118,7 @@ describe.skipIf(!natsUrl)('fan-out through NATS JetStream', () => {
     const a = await server(nats, { bufferEvents: 2 });
     const b = await server(nats, { bufferEvents: 2 });
     const first = await subscribe(a, 'eu');
-    for (let i = 0; i < 4; i++) {
-      const r = await a.post('acme', ndjson([event(`u${i}`, 'x', i), event(`u${i}`, 'y', i)]));
-      expect(r.status).toBe(200);
-    }
+    for (let i = 0; i < 4; i++) await postPair(a, i);
     await first.waitFor(8);
     first.close();
     // The second event: the first message's second, so the resume starts inside a message.
@@ -147,16 +146,12 @@ describe.skipIf(!natsUrl)('fan-out through NATS JetStream', () => {
     const a = await server(nats, { bufferEvents: 3 });
     // Connected throughout: the order every subscriber must see.
     const reference = await subscribe(a, 'eu');
-    const post = async (i: number) =>
-      expect((await a.post('acme', ndjson([event(`u${i}`, 'x', i), event(`u${i}`, 'y', i)]))).status).toBe(
-        200,
-      );
-    for (let i = 0; i < 5; i++) await post(i);
+    for (let i = 0; i < 5; i++) await postPair(a, i);
     await reference.waitFor(10);
     const lastSeen = reference.events[0]!.id!;
     // Posting goes on while the catch-up reads the stream.
     const posting = (async () => {
-      for (let i = 5; i < 30; i++) await post(i);
+      for (let i = 5; i < 30; i++) await postPair(a, i);
     })();
     const resumed = await subscribe(a, 'eu', 'bidder-eu', { 'last-event-id': lastSeen });
     await posting;
