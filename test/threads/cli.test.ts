@@ -174,6 +174,10 @@ describe('sluice --threads', () => {
       'transform',
       'write',
     ]);
+    // `auto` reaches the library as such: a small file is converted without workers.
+    const auto = await sluice(['-f', 'csv', '--threads', 'auto', '--stats', 'users.csv'], { cwd: dir });
+    expect(auto.code).toBe(0);
+    expect((statsFrom(auto.stderr) as typeof stats).threads).toMatchObject({ used: 1, workers: 0 });
   });
 });
 

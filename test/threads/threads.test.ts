@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import csv from '../../formats/csv/index.js';
 import { defineFormat } from '../../src/core/contracts.js';
 import { SluiceError } from '../../src/core/errors.js';
-import { pipeline } from '../../src/core/pipeline.js';
+import { AUTO_WORKERS_FROM_BYTES, pipeline } from '../../src/core/pipeline.js';
 import { streamInput } from '../../src/core/sources.js';
 import { convert, fixture, ledger, rejectionSet, requireBuild } from './helpers.js';
 
@@ -181,6 +181,24 @@ describe('threads: what cannot run in workers', () => {
     expect(r.stats.threads).toMatchObject({ requested: cores, used: cores });
     const serial = await convert([Buffer.from(users(50))], { from: 'csv', to: 'ndjson' });
     expect(r.out.toString()).toBe(serial.out.toString());
+  });
+
+  it("starts no worker for threads: 'auto' when the input files are small, and obeys a count", async () => {
+    const file = join(dir, 'small-auto.csv');
+    await writeFile(file, users(500));
+    const size = (await readFile(file)).length;
+    const auto = await convert([file], { from: 'csv', to: 'ndjson', threads: 'auto' });
+    expect(auto.error).toBeUndefined();
+    expect(auto.stats.threads).toMatchObject({ used: 1, workers: 0 });
+    // With one core, auto is one thread anyway, and there is nothing to explain.
+    if (availableParallelism() > 1) {
+      expect(auto.stats.threads?.note).toContain(
+        `${size} bytes of input is less than the ${AUTO_WORKERS_FROM_BYTES}`,
+      );
+    }
+    const two = await convert([file], { from: 'csv', to: 'ndjson', threads: 2 });
+    expect(two.stats.threads).toMatchObject({ requested: 2, used: 2, workers: 1 });
+    expect(auto.out.toString()).toBe(two.out.toString());
   });
 
   it('refuses a bad thread count or chunk size', async () => {
