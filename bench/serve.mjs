@@ -8,7 +8,7 @@
 //   3. a bare better-sqlite3 loop running the store's own upsert over as many events as
 //      sluice accepted, in transactions of 1,000 (the store ceiling).
 //
-// Load: autocannon in a process of its own (bench/serve-load.mjs), POSTing 100-record
+// Load: wrk (or autocannon) in a process of its own (bench/serve-load.mjs), POSTing 100-record
 // NDJSON bodies over keep-alive connections for a fixed time. Activation latency: while
 // the load runs, this process POSTs a one-record probe every few ms and times it from
 // just before the request to the moment its event arrives on the SSE stream.
@@ -19,6 +19,7 @@
 //
 //   node bench/serve.mjs [--seconds 15] [--connections 8,16,32] [--records 100] [--rounds 3] [--quick]
 //                        [--config-extra '<yaml appended to the server config>']
+//                        [--generator wrk|autocannon]   (default: wrk when installed)
 //                        [--profile <dir>]   (CPU profiles of each sluice serve run's threads)
 //                        [--store postgres://user@host/db]   (sluice on PostgreSQL instead of
 //                         SQLite; reported in its own section; each run in a fresh schema)
@@ -62,6 +63,12 @@ const extraConfig = argv.includes('--config-extra') ? argv[argv.indexOf('--confi
 const pgStore = argv.includes('--store') ? argv[argv.indexOf('--store') + 1] : undefined;
 if (pgStore !== undefined && !/^postgres(ql)?:\/\//.test(pgStore)) {
   console.error('serve bench: --store takes a postgres:// URL (SQLite is the default)');
+  process.exit(64);
+}
+// The load generator: wrk when installed, else autocannon (bench/serve-load.mjs says why).
+const generator = argv.includes('--generator') ? argv[argv.indexOf('--generator') + 1] : undefined;
+if (generator !== undefined && !['wrk', 'autocannon'].includes(generator)) {
+  console.error('serve bench: --generator takes wrk or autocannon');
   process.exit(64);
 }
 // The fan-out through NATS JetStream (fanout.nats) instead of in-process.
@@ -190,7 +197,15 @@ function runJson(args) {
 }
 
 const load = (url, headers, conns) =>
-  runJson([join(BENCH, 'serve-load.mjs'), url, bodiesFile, String(seconds), String(conns), ...headers]);
+  runJson([
+    join(BENCH, 'serve-load.mjs'),
+    url,
+    bodiesFile,
+    String(seconds),
+    String(conns),
+    ...headers,
+    ...(generator ? ['--generator', generator] : []),
+  ]);
 
 const stopped = (child) =>
   new Promise((resolve) => {
@@ -353,7 +368,7 @@ ${natsUrl ? `fanout:\n  nats: { url: "${natsUrl}", stream: SLUICE_BENCH_${proces
   const exitCode = await stopped(sluice.child);
   const tag = `sluice serve, ${conns} connections`;
   check(`${tag}: every request answered 2xx`, run.non2xx === 0 && run.errors === 0, JSON.stringify(run));
-  // Requests still in flight when autocannon stops are applied but not counted as answered.
+  // Requests still in flight when the load generator stops are applied but not counted as answered.
   const answered = run.ok * recordsPerBody + probes - probeFailures;
   check(
     `${tag}: events accepted = 2xx answers × records per body + probes (+ the requests in flight at the end)`,
@@ -442,7 +457,7 @@ const report = `<!-- ${block}:begin -->
 ## sluice serve: load benchmark${pgStore ? ', on PostgreSQL' : ''}${natsUrl ? ', fan-out through NATS JetStream' : ''}
 
 ${failed.length > 0 ? `**FAILED: ${failed.map((c) => c.what).join('; ')}**\n\n` : ''}Made by \`node bench/serve.mjs${argv.length ? ` ${argv.join(' ')}` : ''}\` on ${new Date().toISOString()}: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, load average ${load1.toFixed(2)} at the end.
-Loopback; autocannon 9 in its own process, keep-alive connections for ${seconds} s per run, POSTing ${recordsPerBody}-record NDJSON bodies (${bodyCount} distinct bodies in turn; 1-8 events per user as providers send them, users drawn from 200k, segments from 500, 20% removals; \`ts\` is the time of receipt, so every upsert writes).
+Loopback; ${bareRun.generator} in its own process, keep-alive connections for ${seconds} s per run, POSTing ${recordsPerBody}-record NDJSON bodies (${bodyCount} distinct bodies in turn; 1-8 events per user as providers send them, users drawn from 200k, segments from 500, 20% removals; \`ts\` is the time of receipt, so every upsert writes).
 sluice serve runs end to end: bearer key, static authorization, validation into SegmentEvents, ${pgStore ? `PostgreSQL store (a local PostgreSQL ${pgVersion}, its configuration as given: the defaults commit with an fsync each, where SQLite's synchronous=NORMAL does not; group commits two in flight; the bare loop is still SQLite's)` : 'SQLite store (file, WAL, synchronous=NORMAL, its own thread, its checkpointer thread, group commits two in flight)'}, SSE fan-out to one subscriber${natsUrl ? " through NATS JetStream (a local nats-server on the same 2 cores; each commit's events published as one message, read back by the server's consumer)" : ''}. Activation latency: a one-record probe POST every ${probeEveryMs} ms during the load, timed from just before the request to its event arriving on the SSE stream.
 
 | run | events/s | vs bare upsert loop | request p50 | request p99 | activation p50 | activation p99 | events per commit | commit mean | commit p99 | arrival to publish p99 |
