@@ -8,9 +8,10 @@ import { readFileSync } from 'node:fs';
 //     every line, then answers {"accepted": n}: the HTTP and parsing ceiling, no auth, no
 //     validation, no store. Prints {"url": ...} on stdout once listening.
 //
-//   node bench/serve-refs.mjs upsert <bodies.json> <db-file> <dist-dir>
+//   node bench/serve-refs.mjs upsert <bodies.json> <db-file> <dist-dir> [events]
 //     A bare better-sqlite3 loop: the store's own last-writer-wins upsert (the SQL that
-//     `apply` runs, imported from dist) over the same events, in transactions of 1,000,
+//     `apply` runs, imported from dist) over the same events (the bodies once, or in
+//     turn until there are `events`), in transactions of 1,000,
 //     on a file database with the store's pragmas (WAL, synchronous=NORMAL, its cache and
 //     WAL threshold). Prints
 //     {"events", "seconds", "perSecond"}: the store ceiling.
@@ -49,7 +50,7 @@ if (mode === 'http') {
   });
   process.on('SIGTERM', () => server.close(() => process.exit(0)));
 } else if (mode === 'upsert') {
-  const [bodiesFile, dbFile, dist] = args;
+  const [bodiesFile, dbFile, dist, count] = args;
   const { SQL, STORE_DEFAULTS } = await import(
     pathToFileURL(join(dist, 'src/audience/store/sqlite.js')).href
   );
@@ -63,11 +64,15 @@ if (mode === 'http') {
   db.pragma(`wal_autocheckpoint = ${STORE_DEFAULTS.walAutocheckpoint}`);
   db.exec(SQL.schema);
   const upsert = db.prepare(SQL.upsertSegment);
-  // The same events the server receives: each body's lines, with ts the time of applying.
+  // The same events the server receives: each body's lines, with ts the time of applying;
+  // with a count, the bodies in turn until there are that many, as the load sends them.
+  const bodies = JSON.parse(readFileSync(bodiesFile, 'utf8'));
+  const want = count === undefined ? undefined : Number(count);
   const events = [];
-  for (const body of JSON.parse(readFileSync(bodiesFile, 'utf8'))) {
-    for (const line of body.split('\n')) if (line) events.push(JSON.parse(line));
+  for (let b = 0; want === undefined ? b < bodies.length : events.length < want; b++) {
+    for (const line of bodies[b % bodies.length].split('\n')) if (line) events.push(JSON.parse(line));
   }
+  if (want !== undefined) events.length = want;
   const tx = db.transaction((slice, ts) => {
     for (const e of slice) upsert.run('bench', e.uid, e.seg, e.op ?? 'add', ts, null);
   });
@@ -79,6 +84,6 @@ if (mode === 'http') {
     `${JSON.stringify({ events: events.length, seconds, perSecond: events.length / seconds })}\n`,
   );
 } else {
-  console.error('usage: serve-refs.mjs http | upsert <bodies.json> <db-file> <dist-dir>');
+  console.error('usage: serve-refs.mjs http | upsert <bodies.json> <db-file> <dist-dir> [events]');
   process.exit(64);
 }

@@ -432,7 +432,7 @@ export function startsWorkers(threads: number, isolate: boolean): boolean {
  * Input below which `threads: 'auto'` converts on the main thread alone (when every
  * input is a file of known size). A worker costs ~0.15 s of a core to start and runs
  * its first chunks on cold code, all of which a small input never earns back. On 2
- * cores (CSV to NDJSON), `--threads 2` took 0.58 s against 0.44 s for 11 MB, was within
+ * cores (CSV to NDJSON), `--threads 2` took 0.67 s against 0.49 s for 11 MB, was within
  * the noise of `--threads 0` at 22 and 30 MB, and ahead from 45 MB (0.76 s against
  * 0.88 s): docs/concurrency.md. An explicit count is obeyed.
  */
