@@ -402,14 +402,13 @@ let bareRuns = 0;
 const bareLoop = async (events) => {
   const n = Math.max(events, recordsPerBody);
   log(`bare better-sqlite3 upsert loop, ${n} events in transactions of 1,000`);
-  return runJson([
-    join(BENCH, 'serve-refs.mjs'),
-    'upsert',
-    bodiesFile,
-    join(work, `bare-${bareRuns++}.db`),
-    dist,
-    String(n),
-  ]);
+  const db = join(work, `bare-${bareRuns++}.db`);
+  try {
+    return await runJson([join(BENCH, 'serve-refs.mjs'), 'upsert', bodiesFile, db, dist, String(n)]);
+  } finally {
+    // Nine stores of ~100 MB each would otherwise sit in the work folder until the end.
+    for (const f of [db, `${db}-wal`, `${db}-shm`]) rmSync(f, { force: true });
+  }
 };
 const sluiceRuns = [];
 const allSluiceRounds = [];

@@ -44,7 +44,12 @@ export { ERROR_CODES, type ErrorCode, isSluiceError, SluiceError, type Stage } f
 export { DEFAULT_MAX_RECORD_BYTES, FrameDecoder, type FrameDecoderOptions } from './core/frame-decoder.js';
 export { newlineFramer, quotedFramer } from './core/framers.js';
 export { type OptionSpec, type OptionsSchema, type OptionType, resolveOptions } from './core/options.js';
-export { AUTO_WORKERS_FROM_BYTES, type ErrorPolicy, type PipelineOptions, pipeline } from './core/pipeline.js';
+export {
+  AUTO_WORKERS_FROM_BYTES,
+  type ErrorPolicy,
+  type PipelineOptions,
+  pipeline,
+} from './core/pipeline.js';
 export { type AnyFormat, FormatRegistry } from './core/registry.js';
 export { fileInput, type Input, type InputSpec, stdinInput, streamInput } from './core/sources.js';
 export { createStats, type RunStats, type StageTimings, type ThreadsReport } from './core/stats.js';
