@@ -57,8 +57,10 @@ describe('a file store checkpointed by its thread', () => {
       await store.close();
     }
     // Bounded by the threshold plus what is written while the thread catches up, not by
-    // the 400 applies' frames (over 10,000 of them).
-    expect(framesWritten).toBeLessThan(4000);
+    // the 400 applies' frames: without the hand-over the WAL held 71,403. The thread lags
+    // more on a loaded machine (4,653 frames once in a full parallel test run, against a
+    // limit of 4,000 then), so the limit leaves it room and still fails the unbounded WAL.
+    expect(framesWritten).toBeLessThan(10_000);
     expect(existsSync(`${path}-wal`)).toBe(false);
   });
 
