@@ -284,7 +284,7 @@ rmSync(SNAPSHOT, { recursive: true, force: true });
 mkdirSync(OUT, { recursive: true });
 cpSync(DIST, SNAPSHOT, { recursive: true });
 for (const j of jobs) {
-  j.out = join(OUT, `${j.id.replace(/[^a-z0-9.]+/gi, '-')}.out`);
+  j.out = join(OUT, `${j.id.replace(/[^a-z0-9.]+/gi, '-').replace(/^-|-$/g, '')}.out`);
   j.runs = [];
 }
 
