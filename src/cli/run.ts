@@ -140,8 +140,8 @@ export async function convert(
       signal: controller.signal,
       ...(output !== undefined ? { output } : {}),
       ...(flags.concurrency !== undefined ? { concurrency: flags.concurrency } : {}),
-      // `auto` as given: the library decides what it means for these inputs.
-      ...(threads > 0 ? { threads: flags.threads === 'auto' ? 'auto' : threads } : {}),
+      // As given (`auto` too): the library decides what `auto` means for these inputs.
+      ...(threads > 0 ? { threads: flags.threads } : {}),
       ...(flags.isolate ? { isolate: true } : {}),
       ...(flags.profile !== undefined ? { profile: flags.profile } : {}),
       ...(flags.stats ? { timings: true } : {}),

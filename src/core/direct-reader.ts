@@ -10,7 +10,7 @@
 import { read as readFd } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { SluiceError } from './errors.js';
-import { describeIoError, type Input, readableFd } from './sources.js';
+import { describeIoError, type Input, isGzipAt, readableFd } from './sources.js';
 
 export interface DirectReader {
   /** Reads into `buf[at, at + length)`; resolves with the bytes read, 0 at the end. */
@@ -37,11 +37,6 @@ export async function directReader(
   }
   if (input.fd !== undefined && readableFd(input.fd)) return fdReader(input.fd);
   return undefined;
-}
-
-/** True when `buf[at, at + n)` starts with gzip's magic bytes. */
-export function isGzipAt(buf: Uint8Array, at: number, n: number): boolean {
-  return n >= 2 && buf[at] === 0x1f && buf[at + 1] === 0x8b;
 }
 
 /** The input error a read stream gives (see `sources.ts`). */

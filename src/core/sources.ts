@@ -106,14 +106,16 @@ export function describeIoError(e: Error & { code?: string }): string {
   }
 }
 
-const GZIP_MAGIC_0 = 0x1f;
-const GZIP_MAGIC_1 = 0x8b;
+/** True when `buf[at, at + n)` starts with gzip's magic bytes. */
+export function isGzipAt(buf: Uint8Array, at: number, n: number): boolean {
+  return n >= 2 && buf[at] === 0x1f && buf[at + 1] === 0x8b;
+}
 
 function startsWithGzipMagic(path: string): boolean {
   const fd = openSync(path, 'r');
   try {
     const head = Buffer.alloc(2);
-    return readSync(fd, head, 0, 2, 0) === 2 && head[0] === GZIP_MAGIC_0 && head[1] === GZIP_MAGIC_1;
+    return isGzipAt(head, 0, readSync(fd, head, 0, 2, 0));
   } finally {
     closeSync(fd);
   }
@@ -142,7 +144,7 @@ export async function* autoGunzip(
     yield head;
     for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
   })();
-  if (head[0] !== GZIP_MAGIC_0 || head[1] !== GZIP_MAGIC_1) {
+  if (!isGzipAt(head, 0, head.length)) {
     yield* rest;
     return;
   }

@@ -25,13 +25,13 @@ import { importTransform, type TransformModule } from '../parallel/threads/modul
 import { WorkerPool } from '../parallel/threads/pool.js';
 import type { Job, JobResult, Replay } from '../parallel/threads/protocol.js';
 import type { Batch, Rejection, Serializer, Sink, Tokenizer } from './contracts.js';
-import { type DirectReader, directReader, inputError, isGzipAt } from './direct-reader.js';
+import { type DirectReader, directReader, inputError } from './direct-reader.js';
 import { SluiceError } from './errors.js';
 import { DEFAULT_MAX_RECORD_BYTES, FrameDecoder } from './frame-decoder.js';
 import { newlineFramer } from './framers.js';
 import { resolveOptions } from './options.js';
 import type { AnyFormat } from './registry.js';
-import { autoGunzip, type Input } from './sources.js';
+import { autoGunzip, type Input, isGzipAt } from './sources.js';
 import { type RunStats, type StageTimings, updateRates } from './stats.js';
 import { emptyBatch, tokenizeBatch } from './tokenize.js';
 import { countRejections, type HeaderState, writeBatch } from './write-batch.js';
