@@ -37,6 +37,7 @@ import {
   isStdoutBroken,
   onStdoutBroken,
 } from './exit.js';
+import { quietGcHelpers } from './gc-helpers.js';
 import { ProgressLine } from './progress.js';
 
 /** The convert command's flags, as commander parses them. */
@@ -103,6 +104,7 @@ export async function convert(
   let code = EXIT_OK;
   let failureLines: string[] = [];
   let storeSink: Sink<SegmentEvent> | undefined;
+  let gcNote: string | undefined;
   try {
     const from = inferFrom(flags.from, inputs, registry);
     const store = storeOutput === undefined ? undefined : parseStoreTarget(storeOutput);
@@ -125,6 +127,7 @@ export async function convert(
       transforms.push(workers ? path : await importTransform(transformModule(path)));
     }
     if (store !== undefined) storeSink = await openStoreSink(store, flags);
+    gcNote = quietGcHelpers({ lanes: threads, workers });
     const options: PipelineOptions = {
       inputs,
       from,
@@ -162,6 +165,7 @@ export async function convert(
     process.off('SIGINT', onSigint);
     unsubscribe();
   }
+  if (gcNote !== undefined && stats.threads) stats.threads.gc = gcNote;
   progress?.finish(stats);
   if (flags.stats) stderr.write(`${JSON.stringify(stats)}\n`);
   for (const line of failureLines) stderr.write(`${line}\n`);

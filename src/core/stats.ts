@@ -54,6 +54,11 @@ export interface ThreadsReport {
   chunkBytes?: number;
   /** Why fewer threads were used than asked for. */
   note?: string;
+  /**
+   * How the `sluice` executable set V8's collector for the run (src/cli/gc-helpers.ts).
+   * The library itself never changes V8's flags.
+   */
+  gc?: string;
 }
 
 export function createStats(): RunStats {

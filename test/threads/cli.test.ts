@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -165,7 +166,15 @@ describe('sluice --threads', () => {
       threads: Record<string, unknown>;
     };
     expect(stats.records.in).toBe(20_000);
-    expect(stats.threads).toEqual({ requested: 2, used: 2, workers: 1, chunkBytes: 262_144 });
+    // Two lanes fill a machine of two cores or fewer: the executable then scavenges serially.
+    const fills = availableParallelism() <= 2;
+    expect(stats.threads).toEqual({
+      requested: 2,
+      used: 2,
+      workers: 1,
+      chunkBytes: 262_144,
+      ...(fills ? { gc: expect.stringContaining('--no-parallel-scavenge') } : {}),
+    });
     expect(Object.keys(stats.stages).sort()).toEqual([
       'frame',
       'read',
