@@ -22,6 +22,7 @@
 //                        [--config-extra '<yaml appended to the server config>']
 //                        [--generator wrk|autocannon]   (default: wrk when installed)
 //                        [--profile <dir>]   (CPU profiles of each sluice serve run's threads)
+//                        [--node-args '<flags>']   (node flags for sluice serve, space-separated, for tuning)
 //                        [--store postgres://user@host/db]   (sluice on PostgreSQL instead of
 //                         SQLite; reported in its own section; each run in a fresh schema)
 //                        [--nats nats://host:port]   (the fan-out through NATS JetStream;
@@ -72,6 +73,10 @@ if (generator !== undefined && !['wrk', 'autocannon'].includes(generator)) {
   console.error('serve bench: --generator takes wrk or autocannon');
   process.exit(64);
 }
+// Node flags for the sluice serve process (tuning experiments: `--no-parallel-scavenge`).
+const nodeArgs = argv.includes('--node-args')
+  ? argv[argv.indexOf('--node-args') + 1].split(' ').filter((a) => a !== '')
+  : [];
 // The fan-out through NATS JetStream (fanout.nats) instead of in-process.
 const natsUrl = argv.includes('--nats') ? argv[argv.indexOf('--nats') + 1] : undefined;
 if (natsUrl !== undefined && !/^nats:\/\//.test(natsUrl)) {
@@ -265,6 +270,7 @@ ${natsUrl ? `fanout:\n  nats: { url: "${natsUrl}", stream: SLUICE_BENCH_${proces
   const sluice = await start(
     [
       ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+      ...nodeArgs,
       join(dist, 'src/cli/main.js'),
       'serve',
       '--config',
@@ -464,7 +470,7 @@ const report = `<!-- ${block}:begin -->
 
 ${failed.length > 0 ? `**FAILED: ${failed.map((c) => c.what).join('; ')}**\n\n` : ''}Made by \`node bench/serve.mjs${argv.length ? ` ${argv.join(' ')}` : ''}\` on ${new Date().toISOString()}: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, load average ${load1.toFixed(2)} at the end.
 Loopback; ${bareRun.generator} in its own process, keep-alive connections for ${seconds} s per run, POSTing ${recordsPerBody}-record NDJSON bodies (${bodyCount} distinct bodies in turn; 1-8 events per user as providers send them, users drawn from 200k, segments from 500, 20% removals; \`ts\` is the time of receipt, so every upsert writes).
-sluice serve runs end to end: bearer key, static authorization, validation into SegmentEvents, ${pgStore ? `PostgreSQL store (a local PostgreSQL ${pgVersion}, its configuration as given: the defaults commit with an fsync each, where SQLite's synchronous=NORMAL does not; group commits two in flight; the bare loop is still SQLite's)` : 'SQLite store (file, WAL, synchronous=NORMAL, its own thread, its checkpointer thread, group commits two in flight)'}, SSE fan-out to one subscriber${natsUrl ? " through NATS JetStream (a local nats-server on the same 2 cores; each commit's events published as one message, read back by the server's consumer)" : ''}. Activation latency: a one-record probe POST every ${probeEveryMs} ms during the load, timed from just before the request to its event arriving on the SSE stream.
+sluice serve runs end to end: bearer key, static authorization, validation into SegmentEvents, ${pgStore ? `PostgreSQL store (a local PostgreSQL ${pgVersion}, its configuration as given: the defaults commit with an fsync each, where SQLite's synchronous=NORMAL does not; group commits two in flight; the bare loop is still SQLite's)` : 'SQLite store (file, WAL, synchronous=NORMAL, its own thread, its checkpointer thread, group commits two in flight)'}, SSE fan-out to one subscriber${natsUrl ? " through NATS JetStream (a local nats-server on the same 2 cores; each commit's events published as one message, read back by the server's consumer)" : ''}. Activation latency: a one-record probe POST every ${probeEveryMs} ms during the load, timed from just before the request to its event arriving on the SSE stream.${nodeArgs.length > 0 ? ` sluice serve's node ran with \`${nodeArgs.join(' ')}\`.` : ''}
 
 | run | events/s | vs bare upsert loop | request p50 | request p99 | activation p50 | activation p99 | events per commit | commit mean | commit p99 | arrival to publish p99 |
 | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |

@@ -100,18 +100,23 @@ describe('a file store checkpointed by its thread', () => {
   });
 });
 
+/** A WAL-mode table without SQLite's own checkpoints; `write(round)` commits `perCommit` scattered rows. */
+function walTable(perCommit: number) {
+  const path = freshPath();
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('wal_autocheckpoint = 0');
+  db.exec('CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT)');
+  const insert = db.prepare('INSERT OR REPLACE INTO t VALUES (?, ?)');
+  const write = db.transaction((round: number) => {
+    for (let i = 0; i < perCommit; i++) insert.run((i * 7919 + round * 31) % 20_000, 'x'.repeat(50));
+  });
+  return { path, db, write, checkpoint: db.prepare('PRAGMA wal_checkpoint(PASSIVE)') };
+}
+
 describe('the checkpointer thread', () => {
   test('hands the last step to the writer once the WAL is past its threshold, and the WAL starts over', async () => {
-    const path = freshPath();
-    const db = new Database(path);
-    db.pragma('journal_mode = WAL');
-    db.pragma('wal_autocheckpoint = 0');
-    db.exec('CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT)');
-    const insert = db.prepare('INSERT OR REPLACE INTO t VALUES (?, ?)');
-    const write = db.transaction((round: number) => {
-      for (let i = 0; i < 100; i++) insert.run((i * 7919 + round * 31) % 20_000, 'x'.repeat(50));
-    });
-    const checkpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
+    const { path, db, write, checkpoint } = walTable(100);
     const ck = startCheckpointer({ path, threshold: 32, busyTimeoutMs: 1000 });
     try {
       await until('the thread to run', () => ck.running);
@@ -129,6 +134,36 @@ describe('the checkpointer thread', () => {
       db.close();
     }
     expect(ck.running).toBe(false);
+  });
+
+  test('spaces its passes out while the WAL is far from its threshold, and comes often near it', async () => {
+    /** Passes the thread runs while a writer commits every ~2 ms for `ms`, with the WAL kept at `threshold` scale. */
+    const passesWhileWriting = async (threshold: number, ms: number): Promise<number> => {
+      const { path, db, write, checkpoint } = walTable(20);
+      const ck = startCheckpointer({ path, threshold, busyTimeoutMs: 1000 });
+      try {
+        await until('the thread to run', () => ck.running);
+        const from = ck.stats().passes;
+        const end = Date.now() + ms;
+        for (let round = 0; Date.now() < end; round++) {
+          write(round);
+          ck.finish(() => checkpoint.get() as never);
+          await new Promise((r) => setTimeout(r, 2));
+        }
+        return ck.stats().passes - from;
+      } finally {
+        await ck.stop();
+        db.close();
+      }
+    };
+    // Far (the WAL never nears a million pages): a pass every 40 ms at most, ~25 in a second.
+    // Before the pacing, a pass came every 5 ms whenever new frames had been written (~150).
+    const far = await passesWhileWriting(1_000_000, 1000);
+    expect(far).toBeGreaterThan(5);
+    expect(far).toBeLessThan(45);
+    // Near (a threshold of one page: always past it): every few ms, so the hand-over's step stays short.
+    const near = await passesWhileWriting(1, 1000);
+    expect(near).toBeGreaterThan(far * 2);
   });
 
   test('that cannot open its database fails, warns once, and finish() does nothing', async () => {

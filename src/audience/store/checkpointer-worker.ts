@@ -27,6 +27,13 @@ db.pragma('synchronous = NORMAL');
 const checkpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
 port.postMessage('ready');
 
+/** Waits between passes (ms): the writer idle; the WAL near its threshold; far from it. */
+const IDLE_WAIT_MS = 50;
+const NEAR_WAIT_MS = 5;
+const FAR_WAIT_MS = 40;
+/** The share of the threshold from which passes come every NEAR_WAIT_MS. */
+const NEAR_THRESHOLD = 0.75;
+
 let lastLog = -1;
 while (!stopped()) {
   const r = checkpoint.get() as CheckpointResult;
@@ -44,9 +51,13 @@ while (!stopped()) {
       }
     }
   } else if (r.busy !== 0 || r.checkpointed === r.log) {
-    // Nothing left to copy (or another checkpoint is running): wait a little, longer
-    // while the writer is idle.
-    Atomics.wait(s, Slot.Stop, 0, r.log === lastLog ? 50 : 5);
+    // Nothing left to copy (or another checkpoint is running): wait, longer while the
+    // writer is idle. Each pass costs two fsyncs and copies every page written since
+    // the last, once however often it was written, so far from the threshold passes are
+    // spaced out. Near it they come often, so the pass that ends in the hand-over is
+    // short and so is the writer's last step.
+    const near = r.log >= threshold * NEAR_THRESHOLD;
+    Atomics.wait(s, Slot.Stop, 0, r.log === lastLog ? IDLE_WAIT_MS : near ? NEAR_WAIT_MS : FAR_WAIT_MS);
   }
   lastLog = r.log;
 }
