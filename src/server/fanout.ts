@@ -27,6 +27,7 @@
  */
 import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
+import { FastJsonWriter } from '../../formats/ndjson/serializer.js';
 import type { SegmentEvent } from '../audience/segment-event.js';
 
 export interface FanoutOptions {
@@ -56,9 +57,17 @@ export type CatchUp = (
   signal: AbortSignal,
 ) => Promise<boolean>;
 
+/**
+ * Writes events as JSON for every hub of the thread: the NDJSON format's writer, which
+ * compiles a writer per object shape (events with and without `ttl`) and writes exactly
+ * what JSON.stringify does, in about half its time for an event. Every applied event is
+ * framed on the HTTP thread, which the requests share.
+ */
+const json = new FastJsonWriter();
+
 /** One SSE frame per event: `id: <boot>-<seq>`, `event: segment`, `data: <the SegmentEvent as JSON>`. */
 function frame(id: string, event: SegmentEvent): string {
-  return `id: ${id}\nevent: segment\ndata: ${JSON.stringify(event)}\n\n`;
+  return `id: ${id}\nevent: segment\ndata: ${json.write(event) ?? JSON.stringify(event)}\n\n`;
 }
 
 export class RegionHub {
