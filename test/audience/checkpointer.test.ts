@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, test } from 'vitest';
 import type { SegmentEvent } from '../../src/audience/segment-event.js';
-import { startCheckpointer } from '../../src/audience/store/checkpointer.js';
+import { HandOverGate, startCheckpointer } from '../../src/audience/store/checkpointer.js';
 import { openSqliteStore, openThreadedSqliteStore } from '../../src/audience/store/index.js';
 import { failure, tempFiles } from './helpers.js';
 
@@ -113,6 +113,36 @@ function walTable(perCommit: number) {
   });
   return { path, db, write, checkpoint: db.prepare('PRAGMA wal_checkpoint(PASSIVE)') };
 }
+
+describe('HandOverGate', () => {
+  const pass = (log: number, checkpointed = log, busy = 0) => ({ busy, log, checkpointed });
+
+  test('hands over after a pass that copied all of a WAL past its threshold', () => {
+    const gate = new HandOverGate(1000);
+    expect(gate.afterPass(pass(999))).toBe(false);
+    expect(gate.afterPass(pass(1200, 1100))).toBe(false);
+    expect(gate.afterPass(pass(1200, 1200, 1))).toBe(false);
+    expect(gate.afterPass(pass(1200))).toBe(true);
+  });
+
+  test('not twice for one WAL: after a step that let it start over, waits for the smaller WAL', () => {
+    const gate = new HandOverGate(1000);
+    expect(gate.afterPass(pass(1200))).toBe(true);
+    gate.restarted(pass(1200));
+    // A pass between the writer's step and its next transaction: the old WAL, all copied.
+    expect(gate.afterPass(pass(1250))).toBe(false);
+    // The WAL started over, and grows to the threshold again.
+    expect(gate.afterPass(pass(300))).toBe(false);
+    expect(gate.afterPass(pass(1100))).toBe(true);
+  });
+
+  test('hands over again if the WAL grew on instead of starting over (a reader held it)', () => {
+    const gate = new HandOverGate(1000);
+    gate.restarted(pass(1200));
+    expect(gate.afterPass(pass(1600))).toBe(false);
+    expect(gate.afterPass(pass(1701))).toBe(true);
+  });
+});
 
 describe('the checkpointer thread', () => {
   test('hands the last step to the writer once the WAL is past its threshold, and the WAL starts over', async () => {

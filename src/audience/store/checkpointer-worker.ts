@@ -10,6 +10,7 @@ import {
   type CheckpointerInit,
   type CheckpointResult,
   FINISHING,
+  HandOverGate,
   READY,
   Slot,
   WORKING,
@@ -35,20 +36,24 @@ const FAR_WAIT_MS = 40;
 const NEAR_THRESHOLD = 0.75;
 
 let lastLog = -1;
+const gate = new HandOverGate(threshold);
+
 while (!stopped()) {
   const r = checkpoint.get() as CheckpointResult;
   Atomics.add(s, Slot.Passes, 1);
-  if (r.busy === 0 && r.log >= threshold && r.checkpointed === r.log) {
+  if (gate.afterPass(r)) {
     // Caught up with a WAL past its threshold. Only a checkpoint that ends with every
     // frame copied, between two of the writer's transactions, lets the next transaction
     // start the WAL over: while the writer keeps writing, this thread never gets there.
     // So the writer finishes the few frames written since, between two commits.
+    const restarts = Atomics.load(s, Slot.Restarts);
     if (Atomics.compareExchange(s, Slot.State, WORKING, READY) === WORKING) {
       Atomics.wait(s, Slot.State, READY, 1000);
       // Not taken (the writer went idle): take it back, and go on copying.
       if (Atomics.compareExchange(s, Slot.State, READY, WORKING) === FINISHING) {
         while (Atomics.load(s, Slot.State) === FINISHING) Atomics.wait(s, Slot.State, FINISHING, 100);
       }
+      if (Atomics.load(s, Slot.Restarts) !== restarts) gate.restarted(r);
     }
   } else if (r.busy !== 0 || r.checkpointed === r.log) {
     // Nothing left to copy (or another checkpoint is running): wait, longer while the
