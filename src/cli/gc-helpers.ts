@@ -4,7 +4,7 @@
  * the run's conversion lanes (the main thread and its workers) already take every core,
  * the helpers only queue for the same cores, and the lane that started the scavenge
  * waits for them. Measured on 2 cores, `--threads 2`, CSV → NDJSON with a reshaping
- * transform (150 MB, interleaved, medians): 2.16 s with parallel scavenges, 2.06 s
+ * transform (150 MB, interleaved, medians): 2.15 s with parallel scavenges, 2.01 s
  * without; the helper threads' CPU went from 0.45 to 0.30 s. `--threads 0` and the
  * plain conversion did not move (docs/decisions/0015-serial-scavenges-when-lanes-fill-the-cores.md).
  *
