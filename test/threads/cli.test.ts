@@ -167,7 +167,9 @@ describe('sluice --threads', () => {
     };
     expect(stats.records.in).toBe(20_000);
     // Two lanes fill a machine of two cores or fewer: the executable then scavenges serially.
-    const fills = availableParallelism() <= 2;
+    // (On the V8 majors it was checked on: Node 20, 22, 24.)
+    const fills =
+      availableParallelism() <= 2 && [11, 12, 13].includes(Number.parseInt(process.versions.v8, 10));
     expect(stats.threads).toEqual({
       requested: 2,
       used: 2,
