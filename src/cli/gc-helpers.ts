@@ -37,14 +37,19 @@ export interface GcHelpersContext {
 /** V8 flags that say how the user wants the collector's threads: any of them leaves the choice to them. */
 const USER_GC_FLAG = /--(no-)?(parallel[-_]scavenge|single[-_]threaded[-_]gc|single[-_]threaded)\b/;
 
-/** V8 majors on which `--no-parallel-scavenge` was checked at run time (Node 20: 11, 22: 12, 24: 13). */
-const CHECKED_V8 = { from: 11, to: 13 };
+/**
+ * Whether `--no-parallel-scavenge` was checked at run time on this V8 (`process.versions.v8`):
+ * majors 11 to 13, Node 20, 22 and 24.
+ */
+export function checkedOnV8(v8: string = process.versions.v8): boolean {
+  const major = Number.parseInt(v8, 10);
+  return major >= 11 && major <= 13;
+}
 
 /** Whether this run should scavenge on the lane's own thread (see the module comment). */
 export function wantsSerialScavenges(c: GcHelpersContext): boolean {
   if (!c.workers) return false;
-  const major = Number.parseInt((c.v8 ?? process.versions.v8).split('.')[0] ?? '', 10);
-  if (!(major >= CHECKED_V8.from && major <= CHECKED_V8.to)) return false;
+  if (!checkedOnV8(c.v8)) return false;
   if (c.lanes < (c.cores ?? availableParallelism())) return false;
   const given = [...(c.execArgv ?? process.execArgv), c.nodeOptions ?? process.env.NODE_OPTIONS ?? ''];
   return !given.some((a) => USER_GC_FLAG.test(a));

@@ -3,13 +3,10 @@
  * core (src/cli/gc-helpers.ts): the rule, and what `--stats` says on the built CLI,
  * with and without a GC flag the user gave node.
  */
-import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { wantsSerialScavenges } from '../../src/cli/gc-helpers.js';
-import { CLI, cliEnv, requireBuiltCli, sluice, statsFrom } from './helpers.js';
-
-const CHECKED_V8 = [11, 12, 13].includes(Number.parseInt(process.versions.v8, 10));
+import { checkedOnV8, wantsSerialScavenges } from '../../src/cli/gc-helpers.js';
+import { requireBuiltCli, sluice, statsFrom } from './helpers.js';
 
 describe('wantsSerialScavenges', () => {
   const none = { execArgv: [], nodeOptions: '', v8: '11.3.244.8-node.38' };
@@ -64,7 +61,7 @@ describe('sluice --threads and the collector', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(serial.stdout);
     // Set only with a worker, and on the V8 majors it was checked on (Node 20, 22, 24).
-    if (availableParallelism() > 1 && CHECKED_V8) {
+    if (availableParallelism() > 1 && checkedOnV8()) {
       expect(gcOf(r.stderr)).toMatch(/serial scavenges.*--no-parallel-scavenge/);
     } else expect(gcOf(r.stderr)).toBeUndefined();
     const none = await sluice(['-f', 'csv', '-t', 'ndjson', '--threads', '0', '--stats'], { input: csv });
@@ -72,23 +69,12 @@ describe('sluice --threads and the collector', () => {
   });
 
   it('does not when node was given a GC flag', async () => {
-    const child = spawn(
-      process.execPath,
-      ['--parallel-scavenge', CLI, '-f', 'csv', '-t', 'ndjson', '--threads', 'auto', '--stats'],
-      { env: cliEnv(), stdio: ['pipe', 'pipe', 'pipe'] },
-    );
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c: Buffer) => {
-      out += c;
+    const r = await sluice(['-f', 'csv', '-t', 'ndjson', '--threads', 'auto', '--stats'], {
+      input: csv,
+      nodeArgs: ['--parallel-scavenge'],
     });
-    child.stderr.on('data', (c: Buffer) => {
-      err += c;
-    });
-    child.stdin.end(csv);
-    const code = await new Promise((resolve) => child.on('close', resolve));
-    expect(code).toBe(0);
-    expect(out.split('\n').length).toBe(5_001);
-    expect(gcOf(err)).toBeUndefined();
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n').length).toBe(5_001);
+    expect(gcOf(r.stderr)).toBeUndefined();
   });
 });

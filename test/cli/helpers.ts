@@ -46,6 +46,8 @@ export interface RunOptions {
   input?: string | Buffer;
   cwd?: string;
   env?: NodeJS.ProcessEnv;
+  /** Flags for node itself, before the CLI's path (`--parallel-scavenge`). */
+  nodeArgs?: readonly string[];
 }
 
 export interface RunResult {
@@ -64,7 +66,7 @@ export function cliEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 
 /** Starts the CLI with every stdio piped; the caller drives it. */
 export function start(args: readonly string[], options: Omit<RunOptions, 'input'> = {}): ChildProcess {
-  const child = spawn(process.execPath, [CLI, ...args], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), CLI, ...args], {
     cwd: options.cwd ?? ROOT,
     env: options.env ?? cliEnv(),
     stdio: ['pipe', 'pipe', 'pipe'],

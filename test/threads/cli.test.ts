@@ -9,6 +9,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkedOnV8 } from '../../src/cli/gc-helpers.js';
 import {
   CLI,
   cliEnv,
@@ -168,8 +169,7 @@ describe('sluice --threads', () => {
     expect(stats.records.in).toBe(20_000);
     // Two lanes fill a machine of two cores or fewer: the executable then scavenges serially.
     // (On the V8 majors it was checked on: Node 20, 22, 24.)
-    const fills =
-      availableParallelism() <= 2 && [11, 12, 13].includes(Number.parseInt(process.versions.v8, 10));
+    const fills = availableParallelism() <= 2 && checkedOnV8();
     expect(stats.threads).toEqual({
       requested: 2,
       used: 2,
