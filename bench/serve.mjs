@@ -44,41 +44,43 @@ const RESULTS = join(BENCH, 'RESULTS.md');
 
 // ---------------------------------------------------------------- flags
 const argv = process.argv.slice(2);
-const flag = (name, dflt) => {
+/** The value after `name` on the command line, or undefined. */
+const option = (name) => {
   const i = argv.indexOf(name);
-  return i < 0 ? dflt : Number(argv[i + 1]);
+  return i < 0 ? undefined : argv[i + 1];
+};
+const flag = (name, dflt) => {
+  const v = option(name);
+  return v === undefined ? dflt : Number(v);
 };
 const quick = argv.includes('--quick');
 const seconds = flag('--seconds', quick ? 5 : 15);
 // sluice runs once per connection count: closed-loop load queues at most connections ×
 // records events ahead of a probe, so latency grows with it (Little's law) while the
 // rate stops growing once the store is saturated.
-const ci = argv.indexOf('--connections');
-const connectionList = (ci < 0 ? '8,16,32' : argv[ci + 1]).split(',').map(Number);
+const connectionList = (option('--connections') ?? '8,16,32').split(',').map(Number);
 const recordsPerBody = flag('--records', 100);
 // Each sluice run and the bare loop run this many times; the report shows the median
 // round (by events/s) and lists every round: on a shared 2-core VM one run is noise.
 const rounds = flag('--rounds', quick ? 1 : 3);
 // Extra server settings, appended to the generated config (YAML), for tuning experiments.
-const extraConfig = argv.includes('--config-extra') ? argv[argv.indexOf('--config-extra') + 1] : '';
+const extraConfig = option('--config-extra') ?? '';
 // The store sluice serve runs on: SQLite by default, or a PostgreSQL server's URL.
-const pgStore = argv.includes('--store') ? argv[argv.indexOf('--store') + 1] : undefined;
+const pgStore = option('--store');
 if (pgStore !== undefined && !/^postgres(ql)?:\/\//.test(pgStore)) {
   console.error('serve bench: --store takes a postgres:// URL (SQLite is the default)');
   process.exit(64);
 }
 // The load generator: wrk when installed, else autocannon (bench/serve-load.mjs says why).
-const generator = argv.includes('--generator') ? argv[argv.indexOf('--generator') + 1] : undefined;
+const generator = option('--generator');
 if (generator !== undefined && !['wrk', 'autocannon'].includes(generator)) {
   console.error('serve bench: --generator takes wrk or autocannon');
   process.exit(64);
 }
 // Node flags for the sluice serve process (tuning experiments: `--no-parallel-scavenge`).
-const nodeArgs = argv.includes('--node-args')
-  ? argv[argv.indexOf('--node-args') + 1].split(' ').filter((a) => a !== '')
-  : [];
+const nodeArgs = (option('--node-args') ?? '').split(' ').filter((a) => a !== '');
 // The fan-out through NATS JetStream (fanout.nats) instead of in-process.
-const natsUrl = argv.includes('--nats') ? argv[argv.indexOf('--nats') + 1] : undefined;
+const natsUrl = option('--nats');
 if (natsUrl !== undefined && !/^nats:\/\//.test(natsUrl)) {
   console.error('serve bench: --nats takes a nats:// URL');
   process.exit(64);
@@ -98,7 +100,7 @@ async function pgQuery(sql) {
   }
 }
 // Where sluice serve writes a .cpuprofile per thread (node --cpu-prof), for finding the cost.
-const profileDir = argv.includes('--profile') ? argv[argv.indexOf('--profile') + 1] : undefined;
+const profileDir = option('--profile');
 const probeEveryMs = 10;
 for (const [k, v] of Object.entries({
   seconds,
