@@ -90,8 +90,13 @@ describe.skipIf(!natsUrl)('fan-out through NATS JetStream', () => {
     await first.waitFor(6);
     first.close();
     const lastSeen = first.events[2]!.id!;
-    // Posted while the subscriber was away, to either server.
+    // Posted while the subscriber was away, to either server. A 200 means durable in the
+    // store, not yet in the stream: u3 must reach the stream (a live watcher on the other
+    // server sees it) before u4 is posted, or the two may enter it in either order.
+    const watcher = await subscribe(a, 'eu');
     expect((await b.post('acme', ndjson([event('u3', 'x', 3)]))).status).toBe(200);
+    await watcher.waitFor(1);
+    watcher.close();
     expect((await a.post('acme', ndjson([event('u4', 'x', 4)]))).status).toBe(200);
     const resumed = await subscribe(b, 'eu', 'bidder-eu', { 'last-event-id': lastSeen });
     await resumed.waitFor(5);
