@@ -114,21 +114,24 @@ export class Chunker {
   }
 
   /**
-   * A buffer to read up to `size` more input bytes into directly (the bytes of the
-   * record under way are already at its start, from index 0 to the returned `at`): no
-   * gathering copy. Give it back filled with {@link commit}. Not to be mixed with `push`.
+   * Input bytes read straight into `buf[at, at + filled)`, a buffer of the caller's that
+   * nothing else uses (no gathering copy). `buf[0, at)` is room for the record under way,
+   * which goes right before the new bytes when it fits, so a read can start before the
+   * last chunk is cut (when the read begins, the record under way is not known yet).
+   * When it does not fit, both are copied into a new buffer. Not to be mixed with `push`.
    */
-  take(size: number): { buf: Uint8Array; at: number } {
-    const at = this.tail.length;
-    const buf = this.newBuffer(at + size);
-    buf.set(this.tail, 0);
-    return { buf, at };
-  }
-
-  /** The buffer from {@link take}, with `filled` bytes read into it after the record under way. */
-  commit(buf: Uint8Array, filled: number): ChunkEvent[] {
+  commit(buf: Uint8Array, at: number, filled: number): ChunkEvent[] {
     if (filled === 0) return [];
-    let b = buf.subarray(0, this.tail.length + filled);
+    const t = this.tail.length;
+    let b: Uint8Array;
+    if (t <= at) {
+      b = buf.subarray(at - t, at + filled);
+      b.set(this.tail, 0);
+    } else {
+      b = this.newBuffer(t + filled);
+      b.set(this.tail, 0);
+      b.set(buf.subarray(at, at + filled), t);
+    }
     if (!this.started) {
       // A BOM can only be judged once three bytes are here: keep them, unscanned, until then.
       if (b.length < 3 && isBomPrefix(b)) {
@@ -340,7 +343,8 @@ function concat(parts: readonly Uint8Array[], n: number): Uint8Array {
 export function countLF(buf: Uint8Array, start: number, end: number): number {
   const head = Math.min(end, start + ((4 - ((buf.byteOffset + start) & 3)) & 3));
   let n = countLFBytes(buf, start, head);
-  const words = (end - head) >> 2;
+  // An even number of words: the word loop takes them two at a time.
+  const words = ((end - head) >> 3) << 1;
   if (words > 0) n += countLFWords(new Int32Array(buf.buffer, buf.byteOffset + head, words));
   return n + countLFBytes(buf, head + (words << 2), end);
 }
@@ -351,15 +355,25 @@ function countLFBytes(buf: Uint8Array, start: number, end: number): number {
   return n;
 }
 
+/** LF bytes in `w`, of an even length. */
 function countLFWords(w: Int32Array): number {
   let n = 0;
-  for (let k = 0; k < w.length; k++) {
-    const x = w[k]! ^ 0x0a0a0a0a;
-    // High bit set in each byte of x that is zero (exact: no carries between bytes).
-    const zero = ~(((x & 0x7f7f7f7f) + 0x7f7f7f7f) | x) & 0x80808080;
-    n += Math.imul(zero >>> 7, 0x01010101) >>> 24;
+  for (let k = 0; k < w.length; ) {
+    // Two words a turn, their per-byte LF flags (0 or 1) summed in the byte lanes of
+    // `acc`, which hold at most 2 × 63 = 126: added across lanes once per block, not per
+    // word (measured alone on 150 MB: 33 ms, against 48 ms for one word and a sum each).
+    const stop = Math.min(w.length, k + 126);
+    let acc = 0;
+    for (; k < stop; k += 2) acc += lfFlags(w[k]!) + lfFlags(w[k + 1]!);
+    n += (acc & 0xff) + ((acc >>> 8) & 0xff) + ((acc >>> 16) & 0xff) + (acc >>> 24);
   }
   return n;
+}
+
+/** 1 in each byte of `w` that is an LF, 0 in the others (SWAR, exact: no carries between bytes). */
+function lfFlags(w: number): number {
+  const x = w ^ 0x0a0a0a0a;
+  return (~(((x & 0x7f7f7f7f) + 0x7f7f7f7f) | x) >>> 7) & 0x01010101;
 }
 
 function isBomPrefix(buf: Uint8Array): boolean {
