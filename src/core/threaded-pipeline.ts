@@ -156,11 +156,8 @@ export async function runThreaded(o: ThreadedRunOptions): Promise<void> {
     onFailure: fail,
   });
   if (failure !== undefined) pool.abort(failure);
-  // Workers boot while the first chunks are read (and the main thread's lane converts
-  // them). With transform modules, nothing is written before every lane is ready, so a
-  // module that does not load fails the run before any output. Without, a worker that
-  // does not start fails the run as one that dies later does; the writer does not wait
-  // for it (~0.13 s here, in which the main thread's lane would fill the window and stop).
+  // Workers boot while the first chunks are read; nothing is written before all are ready,
+  // so a transform module that does not load fails the run before any output.
   pool.ready.catch(fail);
   const resolved = resolveOptions(o.from.options, o.fromOptions, `${o.from.name}.`);
   // Input buffers come back from the workers and are filled again: touching fresh memory
@@ -406,7 +403,7 @@ export async function runThreaded(o: ThreadedRunOptions): Promise<void> {
 
   const consume = async (): Promise<void> => {
     try {
-      if (o.transforms.length > 0) await pool.ready;
+      await pool.ready;
       for (;;) {
         const unit = await units.take();
         if (unit === undefined || failure !== undefined) return;
