@@ -480,7 +480,7 @@ sluice serve runs end to end: bearer key, static authorization, validation into 
 | bare better-sqlite3 upsert loop, 1,000 per transaction | ${f0(upsert.perSecond)} | 100% | | | | | 1,000 | | | |
 ${sluiceRows}
 
-- ${rounds} round${rounds === 1 ? '' : 's'} of each. Each round of sluice is followed by the bare upsert loop over as many events as that round accepted (the same store size, the same phase of the host), and reports its rate against that loop's; the table shows the median round by that ratio. Every round:${sluiceRuns
+- ${rounds} round${rounds === 1 ? '' : 's'} of each. Each round of sluice is followed by the bare upsert loop over as many events as that round accepted (the same store size, the same phase of the host; the store's WAL threshold with SQLite's own checkpoints; timed to its close, which copies the rest of its WAL back), and reports its rate against that loop's; the table shows the median round by that ratio. Every round:${sluiceRuns
   .map(
     (r) =>
       ` ${r.conns} connections: ${r.rounds.map((x) => `${f0(rate(x.run))}/s against ${f0(x.bare.perSecond)}/s (${f0(x.ratio)}%), activation p99 ${f1(pct(x.latency, 99))} ms`).join('; ')}.`,

@@ -8,7 +8,13 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, test } from 'vitest';
 import type { SegmentEvent } from '../../src/audience/segment-event.js';
-import { HandOverGate, startCheckpointer } from '../../src/audience/store/checkpointer.js';
+import {
+  CHASE_FRAMES,
+  chaseFirst,
+  HandOverGate,
+  MAX_CHASES,
+  startCheckpointer,
+} from '../../src/audience/store/checkpointer.js';
 import { openSqliteStore, openThreadedSqliteStore } from '../../src/audience/store/index.js';
 import { failure, tempFiles } from './helpers.js';
 
@@ -141,6 +147,16 @@ describe('HandOverGate', () => {
     gate.restarted(pass(1200));
     expect(gate.afterPass(pass(1600))).toBe(false);
     expect(gate.afterPass(pass(1701))).toBe(true);
+  });
+});
+
+describe('chaseFirst', () => {
+  test('passes again after a long pass, a bounded number of times, and hands over after a short one', () => {
+    expect(chaseFirst(CHASE_FRAMES - 1, 0)).toBe(false);
+    expect(chaseFirst(CHASE_FRAMES, 0)).toBe(true);
+    expect(chaseFirst(50_000, MAX_CHASES - 1)).toBe(true);
+    // However fast the writer writes, the WAL gets its hand-over.
+    expect(chaseFirst(50_000, MAX_CHASES)).toBe(false);
   });
 });
 

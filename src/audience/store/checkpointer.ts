@@ -76,6 +76,20 @@ export class HandOverGate {
   }
 }
 
+/**
+ * Frames written since the thread's last pass from which, caught up past the threshold,
+ * it passes again at once instead of handing over: the writer's step copies what was
+ * written since the thread's last pass began, so a short last pass makes a short step.
+ */
+export const CHASE_FRAMES = 300;
+/** Passes chased in a row at most before the thread hands over anyway, so the WAL stays bounded. */
+export const MAX_CHASES = 4;
+
+/** Whether to pass again at once rather than hand over (see {@link CHASE_FRAMES}). */
+export function chaseFirst(writtenSinceLastPass: number, chased: number): boolean {
+  return writtenSinceLastPass >= CHASE_FRAMES && chased < MAX_CHASES;
+}
+
 export interface CheckpointerInit {
   path: string;
   /** WAL pages past which the WAL is started over. */
