@@ -84,10 +84,10 @@ while (!stopped()) {
     }
   } else if (r.busy !== 0 || r.checkpointed === r.log) {
     // Nothing left to copy (or another checkpoint is running): wait, longer while the
-    // writer is idle. Each pass costs an fsync and copies every page written since the
-    // last, once however often it was written, so far from the threshold passes are
-    // spaced out. Near it they come often, so the pass that ends in the hand-over is
-    // short and so is the writer's last step.
+    // writer is idle. Each pass costs an fsync (two when it copies the whole WAL) and
+    // copies every page written since the last, once however often it was written, so
+    // far from the threshold passes are spaced out. Near it they come often, so the pass
+    // that ends in the hand-over is short and so is the writer's last step.
     const near = r.log >= threshold * NEAR_THRESHOLD;
     Atomics.wait(s, Slot.Stop, 0, r.log === lastLog ? IDLE_WAIT_MS : near ? NEAR_WAIT_MS : FAR_WAIT_MS);
   }
