@@ -172,6 +172,11 @@ const allJobs = [
       ...sluice('-f', 'csv', '-t', 'ndjson', '--threads', '0', corpus('users.csv')).slice(1),
     ],
     twin: TWIN_OUT,
+    // As a shell line: the argv above runs the same through `sh -c`, with its exit status.
+    shown: (out) => {
+      const run = sluice('-f', 'csv', '-t', 'ndjson', '--threads', '0', corpus('users.csv')).join(' ');
+      return `${run} > ${rel(TWIN_OUT)} & ${run} > ${out}; wait`;
+    },
     expect: 'users',
   },
   // Tuning (docs/concurrency.md): V8's parallel GC helpers compete with two converting
@@ -678,7 +683,7 @@ md.push(
   'a copy of `dist/` taken at the start of the run.',
   '',
   '```sh',
-  ...jobs.map((j) => `${j.argv.join(' ')} > ${rel(j.out)}`),
+  ...jobs.map((j) => j.shown?.(rel(j.out)) ?? `${j.argv.join(' ')} > ${rel(j.out)}`),
   '```',
   '',
   '## Results',
