@@ -90,6 +90,7 @@ const code = {
 const sluice = (...args) => ['node', rel(CLI), ...args];
 const TWO_AT_ONCE = 'two sluice csv at once';
 const TWIN_OUT = join(OUT, 'two-sluice-csv-at-once.second.out');
+const TWO_RUN = sluice('-f', 'csv', '-t', 'ndjson', '--threads', '0', corpus('users.csv'));
 const RESHAPE = 'examples/transforms/reshape-segments.mjs';
 // The same reshaping as a Miller `put` (empty pieces dropped, a leading - is a removal).
 const MLR_RESHAPE =
@@ -169,14 +170,11 @@ const allJobs = [
       'twin=$1; shift; "$0" "$@" > "$twin" & p=$!; "$0" "$@"; s=$?; wait $p && exit $s',
       process.execPath,
       TWIN_OUT,
-      ...sluice('-f', 'csv', '-t', 'ndjson', '--threads', '0', corpus('users.csv')).slice(1),
+      ...TWO_RUN.slice(1),
     ],
     twin: TWIN_OUT,
     // As a shell line: the argv above runs the same through `sh -c`, with its exit status.
-    shown: (out) => {
-      const run = sluice('-f', 'csv', '-t', 'ndjson', '--threads', '0', corpus('users.csv')).join(' ');
-      return `${run} > ${rel(TWIN_OUT)} & ${run} > ${out}; wait`;
-    },
+    shown: (out) => `${TWO_RUN.join(' ')} > ${rel(TWIN_OUT)} & ${TWO_RUN.join(' ')} > ${out}; wait`,
     expect: 'users',
   },
   // Tuning (docs/concurrency.md): V8's parallel GC helpers compete with two converting
