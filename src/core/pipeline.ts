@@ -280,7 +280,16 @@ async function run(options: PipelineOptions): Promise<RunStats> {
       verbatim ? canonicalCheck(from, fromResolved) : undefined;
     const sources = inputs.map((input) => () => openInput(input, from, options, stageTimes, check()));
     const stages: (Readable | Writable | NodeJS.ReadWriteStream)[] = [
-      merge(sources, { ordered, objectMode: true, ...(options.signal ? { signal: options.signal } : {}) }),
+      // One batch between the stages, not Node's 16 for object streams: when the output
+      // is slower than the input (a pipe to another program), every batch held here
+      // survives the young generation's collections and is copied by each. Writing
+      // `users.csv` into `| cat` took 2.93 s with 16 and 2.24 s with 1 (a file: 1.75 s).
+      merge(sources, {
+        ordered,
+        objectMode: true,
+        highWaterMark: 1,
+        ...(options.signal ? { signal: options.signal } : {}),
+      }),
     ];
     if (transforms.length > 0) {
       stages.push(
