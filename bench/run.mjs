@@ -207,6 +207,16 @@ const allJobs = [
     argv: ['sh', '-c', `${sluice('-f', 'csv', '-t', 'ndjson', corpus('users.csv')).join(' ')} | cat`],
     expect: 'users',
   },
+  {
+    id: 'sluice csv reshape into a pipe',
+    input: 'users.csv',
+    argv: [
+      'sh',
+      '-c',
+      `${sluice('-f', 'csv', '-t', 'ndjson', '--transform', RESHAPE, corpus('users.csv')).join(' ')} | cat`,
+    ],
+    expect: 'reshaped',
+  },
   tools.mlr && {
     id: 'mlr csv',
     input: 'users.csv',
