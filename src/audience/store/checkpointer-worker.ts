@@ -60,18 +60,17 @@ while (!stopped()) {
   const r = checkpoint.get() as CheckpointResult;
   Atomics.add(s, Slot.Passes, 1);
   const handOver = gate.afterPass(r);
-  if (!handOver) chased = 0;
-  if (handOver && chaseFirst(r.log - lastLog, chased)) {
+  const chase = handOver && chaseFirst(r.log - lastLog, chased);
+  chased = chase ? chased + 1 : 0;
+  if (chase) {
     // Caught up, but this pass was long: the writer wrote many frames meanwhile, and its
     // step would copy them all (a 4 KiB read and write each, then an fsync of every page).
     // Pass again at once; a few passes in a row shrink to what is written during one.
-    chased++;
   } else if (handOver) {
     // Caught up with a WAL past its threshold. Only a checkpoint that ends with every
     // frame copied, between two of the writer's transactions, lets the next transaction
     // start the WAL over: while the writer keeps writing, this thread never gets there.
     // So the writer finishes the few frames written since, between two commits.
-    chased = 0;
     syncWal();
     const restarts = Atomics.load(s, Slot.Restarts);
     if (Atomics.compareExchange(s, Slot.State, WORKING, READY) === WORKING) {
