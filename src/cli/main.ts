@@ -1,9 +1,11 @@
 #!/usr/bin/env node
-/** The `sluice` executable: guard stdio, run the command line, exit with its code. */
+/** The `sluice` executable: guard stdio, write a piped stdout as a filter does, run the command line, exit with its code. */
 import { describeFailure, exitProcess, guardStdio, isDebug } from './exit.js';
 import { runCli } from './program.js';
+import { blockingWhenPipe } from './stdout-pipe.js';
 
 guardStdio();
+blockingWhenPipe();
 let code: number;
 try {
   code = await runCli(process.argv.slice(2));

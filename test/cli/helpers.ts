@@ -76,6 +76,26 @@ export function start(args: readonly string[], options: Omit<RunOptions, 'input'
   return child;
 }
 
+/**
+ * Resolves with the first line the child writes on stdout. The child's stdout stays
+ * flowing afterwards (what follows is dropped), so a child writing more never blocks on it.
+ */
+export function firstLine(child: ChildProcess): Promise<string> {
+  return new Promise((resolvePromise, reject) => {
+    let text = '';
+    const onData = (c: Buffer): void => {
+      text += c.toString('utf8');
+      const nl = text.indexOf('\n');
+      if (nl >= 0) {
+        child.stdout?.off('data', onData);
+        resolvePromise(text.slice(0, nl));
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.on('close', () => reject(new Error(`exited before writing a line; got ${JSON.stringify(text)}`)));
+  });
+}
+
 /** Runs the CLI to the end. */
 export function sluice(args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   const child = start(args, options);

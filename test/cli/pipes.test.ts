@@ -1,7 +1,13 @@
-import { writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exited, requireBuiltCli, STACK_FRAME, start, tempDir } from './helpers.js';
+import { CLI, cliEnv, exited, firstLine, requireBuiltCli, STACK_FRAME, start, tempDir } from './helpers.js';
+
+const run = promisify(execFile);
+/** O_NONBLOCK in the octal `flags:` of /proc/<pid>/fdinfo/<fd> (Linux, every architecture Node runs on). */
+const O_NONBLOCK = 0o4000;
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -14,23 +20,6 @@ beforeAll(async () => {
   await writeFile(join(dir, 'big.csv'), `id,name,email\n${rows.join('\n')}\n`);
 });
 afterAll(() => cleanup?.());
-
-/** Resolves with the first line the child writes on stdout. */
-function firstLine(child: ReturnType<typeof start>): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    const onData = (c: Buffer): void => {
-      text += c.toString('utf8');
-      const nl = text.indexOf('\n');
-      if (nl >= 0) {
-        child.stdout?.off('data', onData);
-        resolve(text.slice(0, nl));
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.on('close', () => reject(new Error(`exited before writing a line; got ${JSON.stringify(text)}`)));
-  });
-}
 
 describe('shell pipelines', () => {
   it('exits 0 without a word on stderr when the reader of stdout goes away, like `| head -1`', async () => {
@@ -69,5 +58,38 @@ describe('shell pipelines', () => {
     const r = await done;
     expect(r.code).toBe(130);
     expect(r.stderr).not.toMatch(STACK_FRAME);
+  });
+
+  // A pipe's writes block, as a file's and a terminal's do: a write that finds the pipe
+  // full sleeps in write(2) instead of handing the event loop to the stages upstream,
+  // whose queued batches made the GC several times dearer (ADR 0016).
+  it.skipIf(process.platform !== 'linux')('writes to a piped stdout in blocking mode', async () => {
+    const child = start(['-f', 'ndjson'], { cwd: dir });
+    const done = exited(child);
+    child.stdin?.write('{"a":1}\n');
+    await firstLine(child);
+    const fdinfo = await readFile(`/proc/${child.pid}/fdinfo/1`, 'utf8');
+    child.stdin?.end();
+    expect((await done).code).toBe(0);
+    const flags = Number.parseInt(/^flags:\s+([0-7]+)$/m.exec(fdinfo)?.[1] ?? 'x', 8);
+    expect(Number.isNaN(flags)).toBe(false);
+    expect(flags & O_NONBLOCK).toBe(0);
+  });
+
+  it("through a shell's pipe, writes what it writes into a file, and `| head -1` exits 0", async () => {
+    const sluice = `'${process.execPath}' '${CLI}' -f csv big.csv`;
+    const opts = { cwd: dir, env: cliEnv(), maxBuffer: 64 * 1024 * 1024 };
+    await run('bash', ['-c', `${sluice} > file.ndjson`], opts);
+    await run('bash', ['-c', `set -o pipefail; ${sluice} | cat > piped.ndjson`], opts);
+    const [file, piped] = await Promise.all([
+      readFile(join(dir, 'file.ndjson')),
+      readFile(join(dir, 'piped.ndjson')),
+    ]);
+    expect(piped.length).toBeGreaterThan(1_000_000);
+    expect(piped.equals(file)).toBe(true);
+    // pipefail: the pipeline's status is sluice's unless that is 0.
+    const head = await run('bash', ['-c', `set -o pipefail; ${sluice} | head -1`], opts);
+    expect(head.stdout).toBe('{"id":"0","name":"user0","email":"user0@example.com"}\n');
+    expect(head.stderr).toBe('');
   });
 });

@@ -14,6 +14,7 @@ import {
   CLI,
   cliEnv,
   exited,
+  firstLine,
   requireBuiltCli,
   STACK_FRAME,
   sluice,
@@ -92,11 +93,13 @@ describe('sluice --threads', () => {
     expect(gzPipe.stdout).toBe(serial.stdout);
   });
 
-  it('exits 130 on SIGINT while stdin, a pipe, is open and idle', async () => {
+  it('exits 130 on SIGINT while stdin, a pipe, is open and idle after some input', async () => {
     const child = start(['-f', 'ndjson', '--threads', '2'], { cwd: dir });
     const done = exited(child);
-    child.stdin?.write('{"a":1}\n');
-    await new Promise((r) => setTimeout(r, 500));
+    // More than one chunk of input, so a record comes out: then the run, and its SIGINT
+    // handler, is under way (a fixed wait was not always long enough on a loaded machine).
+    child.stdin?.write('{"a":1}\n'.repeat(40_000));
+    await firstLine(child);
     child.kill('SIGINT');
     const r = await done;
     expect(r.code).toBe(130);
