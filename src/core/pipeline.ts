@@ -204,14 +204,10 @@ async function run(options: PipelineOptions): Promise<RunStats> {
       const out = options.output ?? process.stdout;
       let sink: Sink<string | Uint8Array>;
       if (typeof out === 'string') {
-        if (threads > 0) {
-          // Its stream is known, so written buffers can be reused once it has let go of them.
-          const file = await fileOutput(out);
-          sink = file.sink;
-          outputReleased = () => file.stream.writableLength === 0;
-        } else {
-          sink = await fileSink(out);
-        }
+        // Written synchronously, as a stdout redirected to a file is (see fileOutput).
+        const file = await fileOutput(out);
+        sink = file.sink;
+        outputReleased = file.released;
       } else {
         sink = streamSink(out as Writable, {
           name: out === process.stdout ? 'stdout' : 'output',

@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
-import { afterAll, beforeAll, expect, inject } from 'vitest';
+import { expect, inject } from 'vitest';
 import { openPostgresStore } from '../../src/audience/store/postgres.js';
 import type { AudienceStore } from '../../src/audience/store/types.js';
 import { SluiceError } from '../../src/core/errors.js';
-import { tempDir } from '../cli/helpers.js';
+import { tempFilesWith } from '../cli/helpers.js';
 
 /** The SluiceError `p` rejects with (fails the test if it resolves or rejects with anything else). */
 export async function failure(p: Promise<unknown>): Promise<SluiceError> {
@@ -22,19 +21,9 @@ export async function codeOf(p: Promise<unknown>): Promise<string> {
   return (await failure(p)).code;
 }
 
-/**
- * A temporary folder for one test file, made before its tests and removed after them.
- * `file()` names a fresh file in it; `dir()` is the folder.
- */
+/** A temporary folder for one test file: `file()` names a fresh database file in it; `dir()` is the folder. */
 export function tempFiles(prefix: string): { file: () => string; dir: () => string } {
-  let dir = '';
-  let cleanup: (() => Promise<void>) | undefined;
-  let n = 0;
-  beforeAll(async () => {
-    ({ dir, cleanup } = await tempDir());
-  });
-  afterAll(() => cleanup?.());
-  return { file: () => join(dir, `${prefix}-${++n}.db`), dir: () => dir };
+  return tempFilesWith(prefix, '.db');
 }
 
 /** The test PostgreSQL server's URL (test/setup/postgres.ts), or '' when there is none. */

@@ -10,6 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll } from 'vitest';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const CLI = join(ROOT, 'dist/src/cli/main.js');
@@ -135,6 +136,21 @@ export function exited(
 export async function tempDir(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'sluice-cli-'));
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * A temporary folder for one test file, made before its tests and removed after them.
+ * `file()` names a fresh file in it (`<prefix>-<n><ext>`); `dir()` is the folder.
+ */
+export function tempFilesWith(prefix: string, ext: string): { file: () => string; dir: () => string } {
+  let dir = '';
+  let cleanup: (() => Promise<void>) | undefined;
+  let n = 0;
+  beforeAll(async () => {
+    ({ dir, cleanup } = await tempDir());
+  });
+  afterAll(() => cleanup?.());
+  return { file: () => join(dir, `${prefix}-${++n}${ext}`), dir: () => dir };
 }
 
 /** NDJSON text to values. */

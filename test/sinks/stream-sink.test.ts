@@ -5,13 +5,12 @@
  */
 import { spawn } from 'node:child_process';
 import { createWriteStream, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { setImmediate } from 'node:timers/promises';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { streamSink } from '../../src/sinks/stream-sink.js';
-import { tempDir } from '../cli/helpers.js';
+import { tempFilesWith } from '../cli/helpers.js';
 
 const pieces = fc.array(
   fc.oneof(
@@ -21,19 +20,13 @@ const pieces = fc.array(
   { maxLength: 40 },
 );
 
-let dir = '';
-let cleanup: (() => Promise<void>) | undefined;
-beforeAll(async () => {
-  ({ dir, cleanup } = await tempDir());
-});
-afterAll(() => cleanup?.());
-let files = 0;
+const tmp = tempFilesWith('out', '.txt');
 
 describe('streamSink', () => {
   test('into a file, with reused buffers: the file holds every piece in order', async () => {
     await fc.assert(
       fc.asyncProperty(pieces, async (texts) => {
-        const path = join(dir, `out-${++files}.txt`);
+        const path = tmp.file();
         const sink = streamSink(createWriteStream(path), { name: path, reuseBuffers: true });
         for (const t of texts) await sink.write([t], new AbortController().signal);
         await sink.close();
