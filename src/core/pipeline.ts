@@ -45,7 +45,15 @@ export interface PipelineOptions {
   /** The output format for byte output; needs a serializer. */
   to?: string | AnyFormat;
   toOptions?: Record<string, unknown>;
-  /** Where `to` output goes: a path or a Writable. @default process.stdout */
+  /**
+   * Where `to` output goes: a path or a Writable. A path is written with synchronous
+   * writes, as Node writes a stdout redirected to a file. A Writable is written as it
+   * asks (waiting for 'drain'); Node's stdout on a pipe is asynchronous, and the
+   * stages upstream run ahead while it drains, which costs GC with transforms. The
+   * `sluice` executable makes a piped stdout blocking for that reason (ADR 0016); an
+   * application that owns its stdout may do the same.
+   * @default process.stdout
+   */
   output?: string | NodeJS.WritableStream;
   /** Sinks that receive items (after transforms) as objects, in addition to any `to` output. */
   // biome-ignore lint/suspicious/noExplicitAny: sinks take whatever the transforms emit.
