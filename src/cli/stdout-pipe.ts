@@ -17,7 +17,7 @@
  * EPIPE; a reader that stays and never reads (a pager left open) holds sluice until it
  * reads or quits.
  */
-import { fstatSync } from 'node:fs';
+import { fstatSync, type Stats } from 'node:fs';
 
 /** The part of Node's stream handle this needs (`LibuvStreamWrap#setBlocking`, not public API). */
 interface BlockableHandle {
@@ -26,20 +26,26 @@ interface BlockableHandle {
 
 /**
  * Makes writes to `stream` (fd `fd`) blocking when it is a pipe or a socket (a shell's
- * `|` gives a pipe, Node's `spawn` a Unix socket).
- * Returns whether it did. Anything else (a file, a terminal: already synchronous in
- * Node; a Node without the method) is left as it is.
+ * `|` gives a pipe, Node's `spawn` a Unix socket) that is not also the input (fd
+ * `inputFd`). Returns whether it did. Anything else (a file, a terminal: already
+ * synchronous in Node; a Node without the method) is left as it is.
  */
-export function blockingWhenPipe(stream: NodeJS.WriteStream = process.stdout, fd = 1): boolean {
-  let kind: 'pipe' | 'other';
-  try {
-    const st = fstatSync(fd);
-    kind = st.isFIFO() || st.isSocket() ? 'pipe' : 'other';
-  } catch {
-    return false;
-  }
-  if (kind !== 'pipe') return false;
+export function blockingWhenPipe(stream: NodeJS.WriteStream = process.stdout, fd = 1, inputFd = 0): boolean {
+  const st = statOf(fd);
+  if (st === undefined || !(st.isFIFO() || st.isSocket())) return false;
+  // Stdin on the same socket (inetd, `socat EXEC:`): the flag belongs to the socket, and
+  // blocking reads would hold the event loop while the peer is silent.
+  const input = statOf(inputFd);
+  if (input !== undefined && input.dev === st.dev && input.ino === st.ino) return false;
   const handle = (stream as unknown as { _handle?: BlockableHandle })._handle;
   if (typeof handle?.setBlocking !== 'function') return false;
   return handle.setBlocking(true) === 0;
+}
+
+function statOf(fd: number): Stats | undefined {
+  try {
+    return fstatSync(fd);
+  } catch {
+    return undefined;
+  }
 }
