@@ -5,8 +5,9 @@
  * its reads). The executable's own use of it is in pipes.test.ts.
  */
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { connect, createServer, type Server, Socket } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { blockingWhenPipe } from '../../src/cli/stdout-pipe.js';
 
@@ -51,7 +52,13 @@ describe.skipIf(process.platform !== 'linux')('blockingWhenPipe', () => {
     expect(nonBlocking(both.fd)).toBe(true);
   });
 
-  it('leaves a file alone', () => {
+  it('leaves a file, or a descriptor it cannot stat, alone', () => {
+    const fd = openSync(fileURLToPath(import.meta.url), 'r');
+    try {
+      expect(blockingWhenPipe(process.stdout, fd, 0)).toBe(false);
+    } finally {
+      closeSync(fd);
+    }
     expect(blockingWhenPipe(process.stdout, 99_999, 0)).toBe(false);
   });
 });
