@@ -5,7 +5,7 @@
  * one silently.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -151,6 +151,17 @@ export function tempFilesWith(prefix: string, ext: string): { file: () => string
   });
   afterAll(() => cleanup?.());
   return { file: () => join(dir, `${prefix}-${++n}${ext}`), dir: () => dir };
+}
+
+/** O_NONBLOCK in the octal `flags:` of /proc/<pid>/fdinfo/<fd> (Linux, every architecture Node runs on). */
+const O_NONBLOCK = 0o4000;
+
+/** Whether descriptor `fd` of process `pid` (or this one) is in non-blocking mode (Linux only). */
+export function nonBlocking(pid: number | 'self', fd: number): boolean {
+  const path = `/proc/${pid}/fdinfo/${fd}`;
+  const flags = /^flags:\s+([0-7]+)$/m.exec(readFileSync(path, 'utf8'))?.[1];
+  if (flags === undefined) throw new Error(`no flags in ${path}`);
+  return (Number.parseInt(flags, 8) & O_NONBLOCK) !== 0;
 }
 
 /** NDJSON text to values. */

@@ -5,13 +5,13 @@
  * its reads). The executable's own use of it is in pipes.test.ts.
  */
 import { once } from 'node:events';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { connect, createServer, type Server, Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { blockingWhenPipe } from '../../src/cli/stdout-pipe.js';
+import { nonBlocking } from './helpers.js';
 
-const O_NONBLOCK = 0o4000;
 const open: (Socket | Server)[] = [];
 afterEach(() => {
   for (const s of open.splice(0)) s instanceof Socket ? s.destroy() : s.close();
@@ -30,26 +30,20 @@ async function socket(): Promise<{ sock: Socket; fd: number }> {
   return { sock, fd };
 }
 
-const nonBlocking = (fd: number): boolean => {
-  const flags = /^flags:\s+([0-7]+)$/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))?.[1];
-  if (flags === undefined) throw new Error(`no flags in /proc/self/fdinfo/${fd}`);
-  return (Number.parseInt(flags, 8) & O_NONBLOCK) !== 0;
-};
-
 describe.skipIf(process.platform !== 'linux')('blockingWhenPipe', () => {
   it('makes a socket that is only the output blocking', async () => {
     const out = await socket();
     const input = await socket();
-    expect(nonBlocking(out.fd)).toBe(true);
+    expect(nonBlocking('self', out.fd)).toBe(true);
     expect(blockingWhenPipe(out.sock as unknown as NodeJS.WriteStream, out.fd, input.fd)).toBe(true);
-    expect(nonBlocking(out.fd)).toBe(false);
-    expect(nonBlocking(input.fd)).toBe(true);
+    expect(nonBlocking('self', out.fd)).toBe(false);
+    expect(nonBlocking('self', input.fd)).toBe(true);
   });
 
   it('leaves a socket that is the input too as it is', async () => {
     const both = await socket();
     expect(blockingWhenPipe(both.sock as unknown as NodeJS.WriteStream, both.fd, both.fd)).toBe(false);
-    expect(nonBlocking(both.fd)).toBe(true);
+    expect(nonBlocking('self', both.fd)).toBe(true);
   });
 
   it('leaves a file, or a descriptor it cannot stat, alone', () => {
