@@ -262,10 +262,16 @@ export class FastJsonWriter {
           first !== undefined &&
           Object.getPrototypeOf(e) === Object.prototype &&
           typeof (e as { toJSON?: unknown }).toJSON !== 'function'
-            ? first.write(e as Record<string, unknown>, d + 1)
+            ? first.write(e as Record<string, unknown>, d + 1, i > 0)
             : null;
-        // null: not that shape (or not checked); undefined: a value the fast path refuses.
-        text = known === null ? this.object(e, inner, d + 1) : known;
+        if (known !== null) {
+          // Its text starts with the separator.
+          if (known === undefined) return undefined;
+          out += known;
+          continue;
+        }
+        // Not that shape (or not checked); undefined from a shape is a value the fast path refuses.
+        text = this.object(e, inner, d + 1);
       } else {
         // A hole reads as undefined, which value() refuses: the general path names it.
         text = this.value(e, inner, d);
@@ -300,7 +306,8 @@ const MAX_COMPILES = 8;
 /** A compiled writer for objects of one key sequence. */
 interface Shape {
   /** The object's JSON text; undefined when a value is not plain data; null when `o` has other keys. */
-  write(o: Record<string, unknown>, depth: number): string | null | undefined;
+  /** With `comma`, the text starts with `,` (an array element after the first). */
+  write(o: Record<string, unknown>, depth: number, comma?: boolean): string | null | undefined;
   hits: number;
 }
 
@@ -322,22 +329,29 @@ function compileShape(leaf: KeyNode, writer: FastJsonWriter): Shape | undefined 
   code.push("let out = '';", 'let open = false;', 'let t;');
   nodes.forEach((n, i) => {
     const v = `v${i}`;
-    // A last boolean ends the object with the same concatenation (the `remove` of a
-    // reshaped row's segments): one piece fewer in the output's rope, to build and to flatten.
-    const last = i === nodes.length - 1;
+    // The piece that goes before a value: after a string value, the one that closes its
+    // quote first. The first value follows no other, but `comma` asks for the `,` an
+    // array writes before every element but its first: one piece fewer in the output's
+    // rope per element, to build and later to flatten when it is encoded.
+    const pick = (afterString: string, otherwise: string): string =>
+      i === 0
+        ? `(comma ? ${lit(`,${otherwise}`)} : ${lit(otherwise)})`
+        : `(open ? ${lit(afterString)} : ${lit(otherwise)})`;
+    // A last boolean ends the object in the same concatenation (the `remove` of a
+    // reshaped row's segments): again one piece fewer.
     const bool = (afterString: string, otherwise: string): string =>
-      last
-        ? `{ shape.hits++; return out + (open ? ${lit(`${afterString}}`)} : ${lit(`${otherwise}}`)}); }`
-        : `{ out += open ? ${lit(afterString)} : ${lit(otherwise)}; open = false; }`;
+      i === nodes.length - 1
+        ? `{ shape.hits++; return out + ${pick(`${afterString}}`, `${otherwise}}`)}; }`
+        : `{ out += ${pick(afterString, otherwise)}; open = false; }`;
     code.push(
       `const ${v} = o[${lit(n.key)}];`,
-      `if (typeof ${v} === 'string' && plain(${v})) { out += (open ? ${lit(n.closeQuoteOpen)} : ${lit(n.quoteOpen)}) + ${v}; open = true; }`,
+      `if (typeof ${v} === 'string' && plain(${v})) { out += ${pick(n.closeQuoteOpen, n.quoteOpen)} + ${v}; open = true; }`,
       `else if (${v} === true) ${bool(n.closeTrue, n.true)}`,
       `else if (${v} === false) ${bool(n.closeFalse, n.false)}`,
       // JSON writes a finite number as String does (-0 as 0); other numbers are refused below.
-      `else if (typeof ${v} === 'number' && Number.isFinite(${v})) { out += (open ? ${lit(n.closePrefix)} : ${lit(n.prefix)}) + String(${v}); open = false; }`,
+      `else if (typeof ${v} === 'number' && Number.isFinite(${v})) { out += ${pick(n.closePrefix, n.prefix)} + String(${v}); open = false; }`,
       `else if ((t = Array.isArray(${v}) ? arr(${v}, N[${i}], depth) : field(${v}, N[${i}], depth)) === undefined) return undefined;`,
-      `else { out += (open ? ${lit(n.closePrefix)} : ${lit(n.prefix)}) + t; open = false; }`,
+      `else { out += ${pick(n.closePrefix, n.prefix)} + t; open = false; }`,
     );
   });
   code.push('shape.hits++;', `return open ? out + '"}' : out + '}';`);
@@ -350,7 +364,7 @@ function compileShape(leaf: KeyNode, writer: FastJsonWriter): Shape | undefined 
       'arr',
       'N',
       'shape',
-      `return function writeShape(o, depth) {\n${code.join('\n')}\n};`,
+      `return function writeShape(o, depth, comma) {\n${code.join('\n')}\n};`,
     )(isPlainString, writer.field.bind(writer), writer.arrayField.bind(writer), nodes, shape);
   } catch {
     return undefined;
