@@ -305,8 +305,10 @@ const MAX_COMPILES = 8;
 
 /** A compiled writer for objects of one key sequence. */
 interface Shape {
-  /** The object's JSON text; undefined when a value is not plain data; null when `o` has other keys. */
-  /** With `comma`, the text starts with `,` (an array element after the first). */
+  /**
+   * The object's JSON text; undefined when a value is not plain data; null when `o` has
+   * other keys. With `comma`, the text starts with `,` (an array element after the first).
+   */
   write(o: Record<string, unknown>, depth: number, comma?: boolean): string | null | undefined;
   hits: number;
 }
