@@ -636,6 +636,55 @@ function otherBars() {
   ];
 }
 
+/**
+ * The bars read two more ways from the same rounds, because this host moves one run by up
+ * to 60% from minute to minute (the per-round table): the median of the per-round ratios
+ * (the jobs of one round run within a few minutes of each other, in one phase of the
+ * host) and the ratio of each job's best round. The verdicts above stay on the medians,
+ * as issue 4 words its bars.
+ */
+function roundReadings() {
+  // [what, needed, numerator job, denominator job, runs of the numerator per round]. Each
+  // ratio reads as the tables above do: time over time for the reshaping, speed-up for the rest.
+  const rows = [
+    [
+      'reshaping, `--threads 2` vs the hand-written loop',
+      '≤ 1.15×',
+      'sluice csv reshape --threads 2',
+      'handwritten reshape',
+    ],
+    ['reshaping, `--threads 0` vs the hand-written loop', '—', 'sluice csv reshape', 'handwritten reshape'],
+    ['file: `--threads 2` vs `--threads 0` (speed-up)', '≥ 1.4×', 'sluice csv', 'sluice csv --threads 2'],
+    [
+      'stdin: `--threads 2` vs `--threads 0` (speed-up)',
+      '> 1×',
+      'sluice csv stdin --threads 0',
+      'sluice csv stdin --threads 2',
+    ],
+    ['the ceiling for two lanes (speed-up)', '—', 'sluice csv', TWO_AT_ONCE, 2],
+  ].filter(([, , a, b]) => byId.get(a)?.runs.length && byId.get(b)?.runs.length);
+  if (rows.length === 0) return [];
+  const f = (v) => `${v.toFixed(2)}×`;
+  const perRound = (a, b, times) =>
+    a.runs.slice(0, b.runs.length).map((r, i) => (times * r.wall) / b.runs[i].wall);
+  return [
+    '## Bars read round by round (issue 4)',
+    '',
+    'The same ratios from the same rounds: of the medians (as above), the median of the ratios of each round, and',
+    "each job's best round against the other's. A bar the host decides reads differently in these three.",
+    '',
+    '| ratio | needed | of the medians | median round | best against best | per round |',
+    '| --- | ---: | ---: | ---: | ---: | --- |',
+    ...rows.map(([what, need, a, b, times = 1]) => {
+      const ja = byId.get(a);
+      const jb = byId.get(b);
+      const rs = perRound(ja, jb, times);
+      return `| ${what} | ${need} | ${f((times * ja.median) / jb.median)} | ${f(median(rs))} | ${f((times * ja.min) / jb.min)} | ${rs.map((r) => r.toFixed(2)).join(', ')} |`;
+    }),
+    '',
+  ];
+}
+
 const cpu = os.cpus();
 const busy = jobs.flatMap((j) => j.runs.map((r) => r.busy)).filter((b) => b !== undefined);
 const pct = (x) => `${Math.round(100 * x)}%`;
@@ -733,6 +782,7 @@ md.push(
   '',
   ...reshapeBars(),
   ...otherBars(),
+  ...roundReadings(),
   '## Checks',
   '',
   ...jobs.map(
