@@ -4,8 +4,8 @@ import { once } from 'node:events';
 import { createWriteStream, writeSync } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import type { Sink } from '../core/contracts.js';
-import { SluiceError } from '../core/errors.js';
-import { streamSink } from './stream-sink.js';
+import type { SluiceError } from '../core/errors.js';
+import { outputError, streamSink } from './stream-sink.js';
 import { Utf8Slabs } from './utf8-slabs.js';
 
 export interface FileSinkOptions {
@@ -37,7 +37,7 @@ export async function fileOutput(
   try {
     file = await open(path, options.append ? 'a' : 'w');
   } catch (e) {
-    throw cannotOpen(path, e);
+    throw outputError(`cannot open ${path} for writing`, e);
   }
   const slabs = new Utf8Slabs();
   let failure: SluiceError | undefined;
@@ -63,10 +63,7 @@ export async function fileOutput(
           }
         }
       } catch (e) {
-        failure = new SluiceError('SLUICE_E_OUTPUT', `cannot write to ${path}: ${(e as Error).message}`, {
-          stage: 'sink',
-          cause: e,
-        });
+        failure = outputError(`cannot write to ${path}`, e);
         throw failure;
       }
     },
@@ -76,13 +73,7 @@ export async function fileOutput(
           if (failure) throw failure;
         },
         (e: Error) => {
-          throw (
-            failure ??
-            new SluiceError('SLUICE_E_OUTPUT', `cannot close ${path}: ${e.message}`, {
-              stage: 'sink',
-              cause: e,
-            })
-          );
+          throw failure ?? outputError(`cannot close ${path}`, e);
         },
       );
       return closing;
@@ -104,14 +95,7 @@ export async function fileSink(
   try {
     await once(stream, 'open');
   } catch (e) {
-    throw cannotOpen(path, e);
+    throw outputError(`cannot open ${path} for writing`, e);
   }
   return streamSink(stream, { name: path, reuseBuffers: true });
-}
-
-function cannotOpen(path: string, e: unknown): SluiceError {
-  return new SluiceError('SLUICE_E_OUTPUT', `cannot open ${path} for writing: ${(e as Error).message}`, {
-    stage: 'sink',
-    cause: e,
-  });
 }

@@ -35,12 +35,7 @@ export function streamSink(stream: Writable, options: StreamSinkOptions = {}): S
   stream.on('error', onError);
 
   const wrap = (e: unknown): SluiceError =>
-    e instanceof SluiceError
-      ? e
-      : new SluiceError('SLUICE_E_OUTPUT', `cannot write to ${name}: ${(e as Error).message}`, {
-          stage: 'sink',
-          cause: e,
-        });
+    e instanceof SluiceError ? e : outputError(`cannot write to ${name}`, e);
 
   return {
     name,
@@ -90,4 +85,9 @@ export function streamSink(stream: Writable, options: StreamSinkOptions = {}): S
 function joinChunks(batch: readonly (string | Uint8Array)[]): string | Buffer {
   if (batch.every((c) => typeof c === 'string')) return (batch as string[]).join('');
   return Buffer.concat(batch.map((c) => (typeof c === 'string' ? Buffer.from(c) : c)));
+}
+
+/** A sink's I/O failure as `SLUICE_E_OUTPUT`: `<what>: <the system's reason>`, the error kept as its cause. */
+export function outputError(what: string, e: unknown): SluiceError {
+  return new SluiceError('SLUICE_E_OUTPUT', `${what}: ${(e as Error).message}`, { stage: 'sink', cause: e });
 }
