@@ -106,8 +106,10 @@ describe('GET /debug/profile', () => {
   });
 
   it('answers 409 while another profile is being taken', async () => {
-    const first = t.req('/debug/profile?seconds=1.5', { headers: t.auth('ops') });
-    await new Promise((r) => setTimeout(r, 300));
+    // The first request only has to reach the profiler (auth, then a synchronous flag) before
+    // the second arrives: a second of head start leaves room for a loaded CI machine.
+    const first = t.req('/debug/profile?seconds=2.5', { headers: t.auth('ops') });
+    await new Promise((r) => setTimeout(r, 1000));
     const second = await t.req('/debug/profile?seconds=0.1', { headers: t.auth('ops') });
     expect(second.status).toBe(409);
     expect((await first).status).toBe(200);
