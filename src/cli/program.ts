@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { SluiceError } from '../core/errors.js';
+import { outputError } from '../sinks/stream-sink.js';
 import { addCheckFormatCommand } from './check-format-command.js';
 import { describeFailure, EXIT_OK, isBrokenPipe, isDebug } from './exit.js';
 import { addKeysCommand } from './keys-command.js';
@@ -171,11 +172,7 @@ function writeStdout(text: string): Promise<number> {
   return new Promise((resolve) => {
     process.stdout.write(text, (e) => {
       if (!e || isBrokenPipe(e)) return resolve(EXIT_OK);
-      const err = new SluiceError('SLUICE_E_OUTPUT', `cannot write to stdout: ${e.message}`, {
-        stage: 'sink',
-        cause: e,
-      });
-      resolve(report(err));
+      resolve(report(outputError('cannot write to stdout', e)));
     });
   });
 }

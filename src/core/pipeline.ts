@@ -17,7 +17,7 @@ import { importTransform, type TransformModule, transformModule } from '../paral
 import { startCpuProfile } from '../parallel/threads/profile.js';
 import { deadLetterSink } from '../sinks/dead-letter.js';
 import { fileOutput, fileSink } from '../sinks/file.js';
-import { streamSink } from '../sinks/stream-sink.js';
+import { outputError, streamSink } from '../sinks/stream-sink.js';
 import type { Batch, Rejection, Serializer, Sink, TransformFn } from './contracts.js';
 import { type ErrorCode, isSluiceError, SluiceError, toSluiceError } from './errors.js';
 import { resolveOptions } from './options.js';
@@ -151,10 +151,7 @@ export async function pipeline(options: PipelineOptions): Promise<RunStats> {
     throw e;
   }
   await profiler.stop(path).catch((e: Error) => {
-    throw new SluiceError('SLUICE_E_OUTPUT', `cannot write the profile ${path}: ${e.message}`, {
-      stage: 'sink',
-      cause: e,
-    });
+    throw outputError(`cannot write the profile ${path}`, e);
   });
   return result;
 }
