@@ -138,7 +138,14 @@ const allJobs = [
     expect: 'users-multiset',
   },
   // --threads (issue 4): on a file, and on a pipe (stdin), where threads must never be slower.
-  // --threads 2 is the main thread and one worker (ADR 0014); with --isolate, two workers.
+  // --threads 1 is the main thread converting chunks alone (ADR 0017); --threads 2 the main
+  // thread and one worker (ADR 0014); with --isolate, two workers.
+  {
+    id: 'sluice csv --threads 1',
+    input: 'users.csv',
+    argv: sluice('-f', 'csv', '-t', 'ndjson', '--threads', '1', corpus('users.csv')),
+    expect: 'users',
+  },
   {
     id: 'sluice csv --threads 2',
     input: 'users.csv',
@@ -602,6 +609,9 @@ function otherBars() {
       'sluice csv stdin --threads 2',
       1,
     ],
+    // Not a bar: what the second lane adds to the same engine on one thread (ADR 0017).
+    ['file: `--threads 2` vs `--threads 1`', 'sluice csv --threads 1', 'sluice csv --threads 2', undefined],
+    ['file: `--threads 1` vs `--threads 0`', 'sluice csv', 'sluice csv --threads 1', undefined],
     // Not a bar: the most two lanes can gain on this machine (see the job), next to
     // which the 1.4× reads. Its reference is two runs one after the other.
     [
@@ -655,6 +665,12 @@ function roundReadings() {
     ],
     ['reshaping, `--threads 0` vs the hand-written loop', '—', 'sluice csv reshape', 'handwritten reshape'],
     ['file: `--threads 2` vs `--threads 0` (speed-up)', '≥ 1.4×', 'sluice csv', 'sluice csv --threads 2'],
+    [
+      'file: `--threads 2` vs `--threads 1` (speed-up)',
+      '—',
+      'sluice csv --threads 1',
+      'sluice csv --threads 2',
+    ],
     [
       'stdin: `--threads 2` vs `--threads 0` (speed-up)',
       '> 1×',

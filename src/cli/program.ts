@@ -83,7 +83,7 @@ export function createProgram(setCode: (code: number) => void): Command {
     .option('--concurrency <n>', 'batches in flight through the transforms (default: 4)', parsePositiveInt)
     .option(
       '--threads <n>',
-      'threads converting chunks of input in parallel, the main thread and n-1 workers (like GOMAXPROCS); auto: one per core (the main thread alone for files under 32 MiB in all); 0 or 1: all on the main thread (default: 0)',
+      'threads converting chunks of input in parallel, the main thread and n-1 workers (like GOMAXPROCS); auto: one per core (the main thread alone for files under 32 MiB in all); 1: the main thread alone, converting chunks; 0: the in-process pipeline of streams (default: 0)',
       parseThreads,
     )
     .option(

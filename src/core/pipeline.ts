@@ -73,11 +73,13 @@ export interface PipelineOptions {
   /**
    * Threads that convert framing-aligned chunks of input end to end (decode, tokenize,
    * transforms, serialize), the main thread included, as GOMAXPROCS counts it: N runs
-   * the main thread and N-1 worker threads (N workers with `isolate`). 0 or 1 runs
-   * everything on the main thread. Output is the same, byte for byte, in ordered mode.
-   * Worker threads need built-in formats, byte output (`to`) and transforms given as
-   * modules; a format with `parallel: false` runs on the main thread
-   * (`stats.threads.note` says so). `'auto'`: one per core the process may use
+   * the main thread and N-1 worker threads (N workers with `isolate`). 1 runs the main
+   * thread alone through the same chunk engine, which does less per record than the
+   * in-process pipeline of streams that 0 runs; object sinks, or a format with
+   * `parallel: false`, take the in-process pipeline at 1 (`stats.threads.note` says so).
+   * Output is the same, byte for byte, in ordered mode. Worker threads need built-in
+   * formats, byte output (`to`) and transforms given as modules; a format with
+   * `parallel: false` runs on the main thread (`stats.threads.note` says so). `'auto'`: one per core the process may use
    * (`os.availableParallelism()`), or only the main thread when the inputs are files
    * of less than {@link AUTO_WORKERS_FROM_BYTES} in all. See docs/concurrency.md. @default 0
    */
@@ -191,12 +193,16 @@ async function run(options: PipelineOptions): Promise<RunStats> {
       objectSinks: options.sinks?.length ?? 0,
     });
   const transforms: TransformFn[] = [];
-  const transformModules: TransformModule[] = [];
+  // Workers load their transforms from modules; the main thread's lane and the
+  // in-process pipeline run functions.
+  const workers = threads > (mainLane ? 1 : 0);
+  const laneTransforms: (TransformModule | TransformFn)[] = [];
   for (const t of options.transforms ?? []) {
     if (typeof t === 'function') transforms.push(t);
-    else if (threads > 0) transformModules.push(transformModule(t));
+    else if (workers) laneTransforms.push(transformModule(t));
     else transforms.push(await importTransform(transformModule(t)));
   }
+  if (!workers) laneTransforms.push(...transforms);
   stats.inputs = inputs.length;
   if (knownBytes !== undefined) stats.totalBytes = knownBytes;
 
@@ -255,7 +261,7 @@ async function run(options: PipelineOptions): Promise<RunStats> {
         toName: to.name,
         toOptions: options.toOptions ?? {},
         serializer,
-        transforms: transformModules,
+        transforms: laneTransforms,
         sinks: sinks.filter((s) => s.bytes).map((s) => s.sink),
         deadLetter,
         failFast: policy === 'fail',
@@ -376,9 +382,8 @@ async function threadsFor(
     });
   }
   if (!startsWorkers(threads, isolate)) {
-    // Everything works on the main thread: transforms of any kind, object sinks.
-    if (threads === 1) stats.threads = { requested: 1, used: 1, workers: 0 };
-    return inProcess;
+    if (threads === 0) return inProcess;
+    return oneLane(options, from, to, stats, threads, undefined);
   }
   if (from.parallel === false) {
     stats.threads = {
@@ -413,13 +418,14 @@ async function threadsFor(
     knownBytes !== undefined &&
     knownBytes < AUTO_WORKERS_FROM_BYTES
   ) {
-    stats.threads = {
-      requested: threads,
-      used: 1,
-      workers: 0,
-      note: `threads auto: ${knownBytes} bytes of input is less than the ${AUTO_WORKERS_FROM_BYTES} a worker thread pays off at: converted on the main thread`,
-    };
-    return inProcess;
+    return oneLane(
+      options,
+      from,
+      to,
+      stats,
+      threads,
+      `threads auto: ${knownBytes} bytes of input is less than the ${AUTO_WORKERS_FROM_BYTES} a worker thread pays off at: converted on the main thread`,
+    );
   }
   stats.threads = {
     requested: threads,
@@ -428,6 +434,41 @@ async function threadsFor(
     chunkBytes: options.chunkBytes ?? DEFAULT_CHUNK_BYTES,
   };
   return { threads, mainLane: !isolate };
+}
+
+/**
+ * One thread: the main thread converts the input chunk by chunk itself, through the
+ * engine the workers use (`runThreaded` with no worker, ADR 0017), which does less per
+ * record than the in-process pipeline of streams: measured 0.84× its time for CSV to
+ * NDJSON. What that engine cannot do, the in-process pipeline does, and the note says why:
+ * objects for sinks instead of bytes, and an input format that is not parallel-safe (its
+ * chunks each start a fresh tokenizer). Transforms of any kind and formats that are not
+ * built in work there, as nothing crosses to another thread.
+ */
+function oneLane(
+  options: PipelineOptions,
+  from: AnyFormat,
+  to: AnyFormat | undefined,
+  stats: RunStats,
+  requested: number,
+  note: string | undefined,
+): { threads: number; mainLane: boolean } {
+  const base = { requested, used: 1, workers: 0 };
+  let why: string | undefined;
+  if ((options.sinks ?? []).length > 0) why = 'sinks take objects';
+  else if (!to) why = 'no output format (`to`)';
+  else if (from.parallel === false) why = `format ${from.name} is not parallel-safe (parallel: false)`;
+  if (why !== undefined) {
+    const inProcessNote = `${why}: converted by the in-process pipeline`;
+    stats.threads = { ...base, note: note === undefined ? inProcessNote : `${note}; ${inProcessNote}` };
+    return { threads: 0, mainLane: false };
+  }
+  stats.threads = {
+    ...base,
+    chunkBytes: options.chunkBytes ?? DEFAULT_CHUNK_BYTES,
+    ...(note === undefined ? {} : { note }),
+  };
+  return { threads: 1, mainLane: true };
 }
 
 /**

@@ -24,7 +24,7 @@ import { type ChunkEvent, Chunker, countLF } from '../parallel/threads/chunker.j
 import { importTransform, type TransformModule } from '../parallel/threads/modules.js';
 import { WorkerPool } from '../parallel/threads/pool.js';
 import type { Job, JobResult, Replay } from '../parallel/threads/protocol.js';
-import type { Batch, Rejection, Serializer, Sink, Tokenizer } from './contracts.js';
+import type { Batch, Rejection, Serializer, Sink, Tokenizer, TransformFn } from './contracts.js';
 import { type DirectReader, directReader, inputError } from './direct-reader.js';
 import { SluiceError } from './errors.js';
 import { DEFAULT_MAX_RECORD_BYTES, FrameDecoder } from './frame-decoder.js';
@@ -75,7 +75,11 @@ export interface ThreadedRunOptions {
   toOptions: Record<string, unknown>;
   /** The main thread's own serializer: only asked for the header of an empty output. */
   serializer: Serializer<unknown>;
-  transforms: readonly TransformModule[];
+  /**
+   * The lanes' transforms: modules, which workers load by URL, or (with no worker, the
+   * main thread converting alone) functions too.
+   */
+  transforms: readonly (TransformModule | TransformFn)[];
   /** Byte sinks: each receives the serialized bytes. */
   sinks: readonly Sink<unknown>[];
   deadLetter: Sink<Rejection> | undefined;
@@ -106,6 +110,12 @@ type Outcome =
   | { kind: 'local'; batch: Batch<unknown> };
 
 export async function runThreaded(o: ThreadedRunOptions): Promise<void> {
+  const workers = o.mainLane ? o.threads - 1 : o.threads;
+  const modules = o.transforms.filter((t): t is TransformModule => typeof t !== 'function');
+  // A function cannot be sent to a worker: pipeline() passes them only when there is none.
+  if (workers > 0 && modules.length < o.transforms.length) {
+    throw new SluiceError('SLUICE_E_INTERNAL', 'function transforms given to worker threads');
+  }
   const { stats } = o;
   const stages: StageTimings | undefined = stats.stages;
   const controller = new AbortController();
@@ -131,12 +141,13 @@ export async function runThreaded(o: ThreadedRunOptions): Promise<void> {
   };
   const unwatch = whenAborted(o.signal, () => fail(new SluiceError('SLUICE_E_ABORTED', 'run aborted')));
   pool = WorkerPool.start({
-    workers: o.mainLane ? o.threads - 1 : o.threads,
+    workers,
     local: o.mainLane
       ? {
           from: o.from,
           to: o.to,
-          transforms: () => Promise.all(o.transforms.map((m) => importTransform(m))),
+          transforms: () =>
+            Promise.all(o.transforms.map((t) => (typeof t === 'function' ? t : importTransform(t)))),
         }
       : undefined,
     depth,
@@ -145,7 +156,7 @@ export async function runThreaded(o: ThreadedRunOptions): Promise<void> {
       fromOptions: o.fromOptions,
       to: o.toName,
       toOptions: o.toOptions,
-      transforms: [...o.transforms],
+      transforms: modules,
       maxRecordBytes: o.maxRecordBytes,
       failFast: o.failFast,
       verbatim: o.verbatim,

@@ -62,7 +62,7 @@ const PAIRS: [string, string][] = [
   ['segments', 'ndjson'],
 ];
 
-/** Threads, the main thread among them or (isolate) not: threads 1 without isolate is the in-process run. */
+/** Threads, the main thread among them or (isolate) not: threads 1 without isolate is the main thread converting chunks alone. */
 const threadsArb = fc.record({ threads: fc.integer({ min: 1, max: 3 }), isolate: fc.boolean() });
 const chunkArb = fc.oneof(fc.integer({ min: 1, max: 64 }), fc.integer({ min: 64, max: 600 }));
 const piecesArb = fc.array(fc.integer({ min: 1, max: 200 }), { maxLength: 4 });

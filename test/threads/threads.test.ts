@@ -89,15 +89,18 @@ describe('threads: transforms', () => {
     const input = Buffer.from(users(200));
     const t = [fixture('async-upper.mjs')];
     const serial = await convert([input], { from: 'csv', to: 'csv', transforms: t });
-    const threaded = await convert([input], {
-      from: 'csv',
-      to: 'csv',
-      transforms: t,
-      threads: 3,
-      chunkBytes: 300,
-    });
-    expect(threaded.out.toString()).toBe(serial.out.toString());
-    expect(threaded.out.toString()).toContain('USER17');
+    for (const threads of [1, 3]) {
+      const threaded = await convert([input], {
+        from: 'csv',
+        to: 'csv',
+        transforms: t,
+        threads,
+        chunkBytes: 300,
+      });
+      expect(threaded.out.toString(), `threads ${threads}`).toBe(serial.out.toString());
+      expect(threaded.stats.threads).toMatchObject({ used: threads, chunkBytes: 300 });
+    }
+    expect(serial.out.toString()).toContain('USER17');
   });
 
   it('writes the CSV header from the run first item even when the first chunks yield none', async () => {
@@ -129,6 +132,40 @@ describe('threads: transforms', () => {
   });
 });
 
+describe('threads: 1, the main thread converting chunks alone', () => {
+  it('converts through the chunk engine with no worker: function transforms and formats not built in work', async () => {
+    const mine = defineFormat({ ...csv, name: 'mine' });
+    // Called on the main thread (the only one there is), with every batch's items.
+    const upper = (row: unknown) => {
+      const r = row as Record<string, string>;
+      return { ...r, name: r.name!.toUpperCase() };
+    };
+    const input = Buffer.from(users(2000));
+    const options = { from: mine, to: 'ndjson', transforms: [upper] };
+    const serial = await convert([input], options);
+    const one = await convert([input], { ...options, threads: 1, chunkBytes: 700, pieces: [333, 50] });
+    expect(one.error).toBeUndefined();
+    expect(one.out.toString()).toBe(serial.out.toString());
+    expect(one.out.toString()).toContain('"name":"USER17"');
+    expect(ledger(one.stats)).toEqual(ledger(serial.stats));
+    expect(one.stats.threads).toEqual({ requested: 1, used: 1, workers: 0, chunkBytes: 700 });
+  });
+
+  it('leaves a format that is not parallel-safe to the in-process pipeline, with a note', async () => {
+    const serialCsv = defineFormat({ ...csv, name: 'serial-csv', parallel: false });
+    const input = Buffer.from(users(50));
+    const one = await convert([input], { from: serialCsv, to: 'ndjson', threads: 1 });
+    const zero = await convert([input], { from: serialCsv, to: 'ndjson' });
+    expect(one.out.toString()).toBe(zero.out.toString());
+    expect(one.stats.threads).toEqual({
+      requested: 1,
+      used: 1,
+      workers: 0,
+      note: 'format serial-csv is not parallel-safe (parallel: false): converted by the in-process pipeline',
+    });
+  });
+});
+
 describe('threads: what cannot run in workers', () => {
   const run = (extra: Record<string, unknown>) =>
     pipeline({ inputs: [], from: 'csv', to: 'ndjson', output: join(dir, 'x'), threads: 2, ...extra });
@@ -148,7 +185,7 @@ describe('threads: what cannot run in workers', () => {
     });
   });
 
-  it('runs one thread (without isolate) in process, where object sinks and function transforms work', async () => {
+  it('runs one thread (without isolate) with object sinks in process, and says so', async () => {
     const items: unknown[] = [];
     const sink = {
       name: 's',
@@ -163,7 +200,12 @@ describe('threads: what cannot run in workers', () => {
       threads: 1,
     });
     expect(items).toHaveLength(20);
-    expect(stats.threads).toEqual({ requested: 1, used: 1, workers: 0 });
+    expect(stats.threads).toEqual({
+      requested: 1,
+      used: 1,
+      workers: 0,
+      note: 'sinks take objects: converted by the in-process pipeline',
+    });
   });
 
   it('refuses a format the workers cannot load by name', async () => {
@@ -189,7 +231,8 @@ describe('threads: what cannot run in workers', () => {
     const size = (await readFile(file)).length;
     const auto = await convert([file], { from: 'csv', to: 'ndjson', threads: 'auto' });
     expect(auto.error).toBeUndefined();
-    expect(auto.stats.threads).toMatchObject({ used: 1, workers: 0 });
+    // The main thread alone, converting chunks as with threads: 1.
+    expect(auto.stats.threads).toMatchObject({ used: 1, workers: 0, chunkBytes: 256 * 1024 });
     // With one core, auto is one thread anyway, and there is nothing to explain.
     if (availableParallelism() > 1) {
       expect(auto.stats.threads?.note).toContain(
