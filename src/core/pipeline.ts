@@ -75,13 +75,14 @@ export interface PipelineOptions {
    * transforms, serialize), the main thread included, as GOMAXPROCS counts it: N runs
    * the main thread and N-1 worker threads (N workers with `isolate`). 1 runs the main
    * thread alone through the same chunk engine, which does less per record than the
-   * in-process pipeline of streams that 0 runs; object sinks, or a format with
-   * `parallel: false`, take the in-process pipeline at 1 (`stats.threads.note` says so).
-   * Output is the same, byte for byte, in ordered mode. Worker threads need built-in
-   * formats, byte output (`to`) and transforms given as modules; a format with
-   * `parallel: false` runs on the main thread (`stats.threads.note` says so). `'auto'`: one per core the process may use
-   * (`os.availableParallelism()`), or only the main thread when the inputs are files
-   * of less than {@link AUTO_WORKERS_FROM_BYTES} in all. See docs/concurrency.md. @default 0
+   * in-process pipeline of streams that 0 runs (ADR 0017). Output is the same, byte for
+   * byte, in ordered mode. Worker threads need built-in formats, byte output (`to`) and
+   * transforms given as modules, and no object sinks (at 1, object sinks take the
+   * in-process pipeline). A format with `parallel: false` runs in the in-process
+   * pipeline whatever the count (`stats.threads.note` says so).
+   * `'auto'`: one per core the process may use (`os.availableParallelism()`), or the
+   * main thread alone when the inputs are files of less than
+   * {@link AUTO_WORKERS_FROM_BYTES} in all. See docs/concurrency.md. @default 0
    */
   threads?: number | 'auto';
   /**
@@ -473,8 +474,8 @@ function oneLane(
 
 /**
  * Whether a run of `threads` (resolved) starts worker threads: more than one thread, or
- * any with `isolate`. Otherwise it is the in-process pipeline (unless the input format
- * is not parallel-safe, which runs in process anyway).
+ * any with `isolate`. Otherwise the main thread converts alone: the in-process pipeline
+ * at 0, its own chunks at 1 (ADR 0017).
  */
 export function startsWorkers(threads: number, isolate: boolean): boolean {
   return threads > 1 || (threads === 1 && isolate);
