@@ -56,6 +56,25 @@ export function workerResourceLimits(chunkBytes: number, concurrency: number): R
   };
 }
 
+/**
+ * How long bytes read from a stream (a pipe, gzip) wait for their chunk to fill before
+ * the whole records among them are converted anyway. A fast input fills a chunk well
+ * within it, so its chunks keep their size; a slow producer (`tail -f log | sluice`)
+ * sees its records come out within about this long, as with `--threads 0`, instead of
+ * once a chunk's worth (256 KiB) has trickled in.
+ */
+export const MAX_HOLD_MS = 20;
+
+/** `p`'s value, or undefined when it has not settled within `ms` (at once when `ms <= 0`). */
+function settledWithin<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  if (ms <= 0) return Promise.resolve(undefined);
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
 /** Text of replayed records an input may have before its first data record. */
 const MAX_REPLAY_CHARS = 16 * 1024 * 1024;
 
@@ -341,11 +360,20 @@ export async function runThreaded(o: ThreadedRunOptions): Promise<void> {
       reading = stream;
       const it = autoGunzip(stream, { name: source, signal: controller.signal })[Symbol.asyncIterator]();
       try {
+        // When the first of the bytes waiting for their chunk to fill arrived.
+        let heldSince = 0;
         for (;;) {
           const t0 = performance.now();
-          const r = await it.next();
+          const next = it.next();
+          let r = chunker.pending > 0 ? await settledWithin(next, heldSince + MAX_HOLD_MS - t0) : await next;
+          if (r === undefined) {
+            // The input has gone quiet with whole records waiting: convert them now.
+            for (const ev of chunker.flush()) await handle(ev);
+            r = await next;
+          }
           if (stages) stages.read = (stages.read ?? 0) + (performance.now() - t0);
           if (r.done || failure !== undefined) break;
+          if (chunker.pending === 0) heldSince = performance.now();
           for (const ev of chunker.push(r.value)) await handle(ev);
         }
       } finally {

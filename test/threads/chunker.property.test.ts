@@ -120,6 +120,8 @@ function chunked(
   reads: number[],
   /** Read straight into buffers with this room before each read (as the pipeline does), or pushed. */
   rooms: number[] | null,
+  /** Pushed: whether to flush after each piece (cycled), as the pipeline does when a pipe goes quiet. */
+  flushes: boolean[] = [],
 ): { seen: Seen; events: ChunkEvent[] } {
   const chunker = new Chunker({ source: 's', framer, maxRecordBytes, chunkBytes });
   const events: ChunkEvent[] = [];
@@ -137,7 +139,10 @@ function chunked(
       events.push(...chunker.commit(buf, room, piece.length));
     }
   } else {
-    for (const piece of splits(bytes, reads)) events.push(...chunker.push(piece));
+    splits(bytes, reads).forEach((piece, i) => {
+      events.push(...chunker.push(piece));
+      if (flushes.length > 0 && flushes[i % flushes.length]) events.push(...chunker.flush());
+    });
   }
   events.push(...chunker.end());
   const seen: Seen = { records: [], rejects: [] };
@@ -170,9 +175,10 @@ describe('chunker', () => {
         fc.integer({ min: 1, max: 64 }),
         fc.array(fc.integer({ min: 1, max: 50 }), { maxLength: 6 }),
         fc.option(fc.array(fc.integer({ min: 0, max: 12 }), { maxLength: 4 })),
-        (bytes, framer, maxRecordBytes, chunkBytes, reads, rooms) => {
+        fc.array(fc.boolean(), { maxLength: 5 }),
+        (bytes, framer, maxRecordBytes, chunkBytes, reads, rooms, flushes) => {
           const whole = reference(bytes, framer, maxRecordBytes);
-          const { seen, events } = chunked(bytes, framer, maxRecordBytes, chunkBytes, reads, rooms);
+          const { seen, events } = chunked(bytes, framer, maxRecordBytes, chunkBytes, reads, rooms, flushes);
           expect(seen.records).toEqual(whole.records);
           expect([...seen.rejects].sort()).toEqual([...whole.rejects].sort());
           // Every input byte is accounted for once, and chunks follow each other.
@@ -188,6 +194,26 @@ describe('chunker', () => {
       ),
       { numRuns: 2000 },
     );
+  });
+
+  it('flushes the complete records pushed so far, keeping the record under way', () => {
+    const chunker = new Chunker({
+      source: 's',
+      framer: newlineFramer,
+      maxRecordBytes: 1024,
+      chunkBytes: 1000,
+    });
+    const text = (e: ChunkEvent | undefined) =>
+      e?.kind === 'chunk' ? [Buffer.from(e.bytes).toString(), e.startLine, e.startOffset, e.lines] : e;
+    expect(chunker.push(Buffer.from('a\nbb\nc'))).toEqual([]);
+    expect(chunker.pending).toBe(6);
+    expect(chunker.flush().map(text)).toEqual([['a\nbb\n', 1, 0, 2]]);
+    expect(chunker.pending).toBe(0);
+    // Nothing new: nothing to flush, the record under way included.
+    expect(chunker.flush()).toEqual([]);
+    expect(chunker.push(Buffer.from('c\nd'))).toEqual([]);
+    expect(chunker.flush().map(text)).toEqual([['cc\n', 3, 5, 1]]);
+    expect(chunker.end().map(text)).toEqual([['d', 4, 8, 0]]);
   });
 
   it('cuts only after a record end, except for the last chunk', () => {

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import csv from '../../formats/csv/index.js';
@@ -16,7 +16,7 @@ import { defineFormat } from '../../src/core/contracts.js';
 import { SluiceError } from '../../src/core/errors.js';
 import { AUTO_WORKERS_FROM_BYTES, pipeline } from '../../src/core/pipeline.js';
 import { streamInput } from '../../src/core/sources.js';
-import { convert, fixture, ledger, rejectionSet, requireBuild } from './helpers.js';
+import { collector, convert, fixture, ledger, rejectionSet, requireBuild } from './helpers.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -164,6 +164,44 @@ describe('threads: 1, the main thread converting chunks alone', () => {
       note: 'format serial-csv is not parallel-safe (parallel: false): converted by the in-process pipeline',
     });
   });
+});
+
+describe('threads: a slow stream', () => {
+  /**
+   * Converts an input whose producer writes two records, then waits until they have come
+   * out (up to 10 s) before writing the rest: an engine that held records until a
+   * chunk's worth had arrived would never write them, and the run would end with only
+   * what the end of input let through.
+   */
+  async function firstRecordsBeforeTheRest(threads: number): Promise<string> {
+    const input = new PassThrough();
+    const out = collector();
+    const run = pipeline({
+      inputs: [streamInput(input, 'slow')],
+      from: 'csv',
+      to: 'ndjson',
+      threads,
+      output: out,
+    });
+    input.write('id,name\n1,a\n2,');
+    input.write('b\n3,');
+    const deadline = Date.now() + 10_000;
+    while (!out.bytes().toString().includes('"id":"2"') && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const before = out.bytes().toString();
+    input.end('c\n');
+    await run;
+    expect(out.bytes().toString()).toBe(`${before}{"id":"3","name":"c"}\n`);
+    return before;
+  }
+
+  it.each([1, 2])(
+    'threads %i: writes the records a quiet pipe has sent without waiting for a chunk to fill',
+    async (threads) => {
+      expect(await firstRecordsBeforeTheRest(threads)).toBe('{"id":"1","name":"a"}\n{"id":"2","name":"b"}\n');
+    },
+  );
 });
 
 describe('threads: what cannot run in workers', () => {

@@ -149,6 +149,22 @@ export class Chunker {
     return this.cut(b, false);
   }
 
+  /** Bytes pushed that no event accounts for yet: less than a chunk's worth, waiting for more. */
+  get pending(): number {
+    return this.partsBytes;
+  }
+
+  /**
+   * The complete records pushed so far, as a chunk now, without waiting for a chunk's
+   * worth: for an input that has gone quiet (a pipe from a slow producer), so its
+   * records do not wait for bytes that may be long in coming. The record under way
+   * stays, as after any cut. Not for `commit`.
+   */
+  flush(): ChunkEvent[] {
+    if (this.partsBytes === 0 || !this.started) return [];
+    return this.process(false);
+  }
+
   /** At end of input: the rest, as a final chunk (which may lack a terminator) or a rejection. */
   end(): ChunkEvent[] {
     this.started = true;
