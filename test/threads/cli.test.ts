@@ -162,6 +162,26 @@ describe('sluice --threads', () => {
     expect(r.stderr).not.toMatch(STACK_FRAME);
   });
 
+  it('converts on the main thread alone, in chunks, by default; in process with a store output', async () => {
+    const plain = await sluice(['-f', 'csv', '--stats', 'users.csv'], { cwd: dir });
+    expect(plain.code).toBe(0);
+    expect((statsFrom(plain.stderr) as { threads?: unknown }).threads).toEqual({
+      requested: 1,
+      used: 1,
+      workers: 0,
+      chunkBytes: 262_144,
+    });
+    const zero = await sluice(['-f', 'csv', '--threads', '0', 'users.csv'], { cwd: dir });
+    expect(plain.stdout).toBe(zero.stdout);
+    // A store takes objects: the default there is the in-process pipeline, with nothing to explain.
+    const store = await sluice(['-f', 'segments', '--stats', '-o', 'sqlite:default.db'], {
+      cwd: dir,
+      input: 'u1\tsports\t1714564800\n',
+    });
+    expect(store.code).toBe(0);
+    expect((statsFrom(store.stderr) as { threads?: unknown }).threads).toBeUndefined();
+  });
+
   it('reports the thread use and time per stage in --stats', async () => {
     const r = await sluice(['-f', 'csv', '--threads', '2', '--stats', 'users.csv'], { cwd: dir });
     expect(r.code).toBe(0);
