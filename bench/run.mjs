@@ -744,7 +744,7 @@ md.push(
   '- **Not measured:** cold reads from disk, pipes as input or output (but in the `stdin` and `into a pipe`',
   '  jobs), gzip, user transforms other than the reshaping (`examples/transforms/reshape-segments.mjs`),',
   '  `--on-error` paths, `--concurrency`',
-  '  other than its default, `--threads` other than 0 except in the jobs that name it, peak memory',
+  '  other than its default, `--threads` other than the default (1) except in the jobs that name it, peak memory',
   "  against input size (that is `bench/memory.mjs`'s section), other machines.",
   `  ${rounds} rounds per job is few: see the min–max spread before reading a difference.`,
   skipped.length ? `- **Skipped on this machine:** ${skipped.join(', ')}.` : '',
