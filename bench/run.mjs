@@ -90,7 +90,7 @@ const code = {
 const sluice = (...args) => ['node', rel(CLI), ...args];
 const TWO_AT_ONCE = 'two sluice csv at once';
 const TWIN_OUT = join(OUT, 'two-sluice-csv-at-once.second.out');
-const TWO_RUN = sluice('-f', 'csv', '-t', 'ndjson', corpus('users.csv'));
+const TWO_RUN = sluice('-f', 'csv', '-t', 'ndjson', '--threads', '0', corpus('users.csv'));
 const RESHAPE = 'examples/transforms/reshape-segments.mjs';
 // The same reshaping as a Miller `put` (empty pieces dropped, a leading - is a removal).
 const MLR_RESHAPE =
@@ -138,13 +138,12 @@ const allJobs = [
     expect: 'users-multiset',
   },
   // --threads (issue 4): on a file, and on a pipe (stdin), where threads must never be slower.
-  // The default, --threads 1, is the main thread converting chunks alone (ADR 0017);
-  // --threads 0 the in-process pipeline of streams, which issue 4's bars name; --threads 2
-  // the main thread and one worker (ADR 0014); with --isolate, two workers.
+  // --threads 1 is the main thread converting chunks alone (ADR 0017); --threads 2 the main
+  // thread and one worker (ADR 0014); with --isolate, two workers.
   {
-    id: 'sluice csv --threads 0',
+    id: 'sluice csv --threads 1',
     input: 'users.csv',
-    argv: sluice('-f', 'csv', '-t', 'ndjson', '--threads', '0', corpus('users.csv')),
+    argv: sluice('-f', 'csv', '-t', 'ndjson', '--threads', '1', corpus('users.csv')),
     expect: 'users',
   },
   {
@@ -165,8 +164,7 @@ const allJobs = [
     argv: sluice('-f', 'csv', '-t', 'ndjson', '--threads', '2', '--unordered', corpus('users.csv')),
     expect: 'users-multiset',
   },
-  // What two lanes can gain on this machine at best: two whole runs of the default (one
-  // thread converting chunks, as each lane of `--threads 2` does) at once,
+  // What two lanes can gain on this machine at best: two whole `--threads 0` runs at once,
   // separate processes that share nothing but the cores (and what the host shares under
   // them). On two independent cores the pair takes as long as one run; `--threads 2` can
   // at most reach 2 × (one run) / (the pair). The second run's output is checked too.
@@ -604,7 +602,7 @@ function otherBars() {
   const rows = [
     ['csv → ndjson vs `mlr --icsv --ojsonl cat`', 'mlr csv', 'sluice csv', 1],
     ['ndjson → ndjson vs `jq -c .`', 'jq ndjson', 'sluice ndjson', 5],
-    ['file: `--threads 2` vs `--threads 0`', 'sluice csv --threads 0', 'sluice csv --threads 2', 1.4],
+    ['file: `--threads 2` vs `--threads 0`', 'sluice csv', 'sluice csv --threads 2', 1.4],
     [
       'stdin: `--threads 2` vs `--threads 0`',
       'sluice csv stdin --threads 0',
@@ -612,12 +610,12 @@ function otherBars() {
       1,
     ],
     // Not a bar: what the second lane adds to the same engine on one thread (ADR 0017).
-    ['file: `--threads 2` vs `--threads 1` (the default)', 'sluice csv', 'sluice csv --threads 2', undefined],
-    ['file: `--threads 1` (the default) vs `--threads 0`', 'sluice csv --threads 0', 'sluice csv', undefined],
+    ['file: `--threads 2` vs `--threads 1`', 'sluice csv --threads 1', 'sluice csv --threads 2', undefined],
+    ['file: `--threads 1` vs `--threads 0`', 'sluice csv', 'sluice csv --threads 1', undefined],
     // Not a bar: the most two lanes can gain on this machine (see the job), next to
     // which the 1.4× reads. Its reference is two runs one after the other.
     [
-      'file: two `--threads 1` runs at once vs one after the other (the ceiling for two lanes)',
+      'file: two `--threads 0` runs at once vs one after the other (the ceiling for two lanes)',
       'sluice csv',
       TWO_AT_ONCE,
       undefined,
@@ -665,19 +663,14 @@ function roundReadings() {
       'sluice csv reshape --threads 2',
       'handwritten reshape',
     ],
+    ['reshaping, `--threads 0` vs the hand-written loop', '—', 'sluice csv reshape', 'handwritten reshape'],
+    ['file: `--threads 2` vs `--threads 0` (speed-up)', '≥ 1.4×', 'sluice csv', 'sluice csv --threads 2'],
     [
-      'reshaping, `--threads 1` (the default) vs the hand-written loop',
+      'file: `--threads 2` vs `--threads 1` (speed-up)',
       '—',
-      'sluice csv reshape',
-      'handwritten reshape',
-    ],
-    [
-      'file: `--threads 2` vs `--threads 0` (speed-up)',
-      '≥ 1.4×',
-      'sluice csv --threads 0',
+      'sluice csv --threads 1',
       'sluice csv --threads 2',
     ],
-    ['file: `--threads 2` vs `--threads 1` (speed-up)', '—', 'sluice csv', 'sluice csv --threads 2'],
     [
       'stdin: `--threads 2` vs `--threads 0` (speed-up)',
       '> 1×',
@@ -744,7 +737,7 @@ md.push(
   '- **Not measured:** cold reads from disk, pipes as input or output (but in the `stdin` and `into a pipe`',
   '  jobs), gzip, user transforms other than the reshaping (`examples/transforms/reshape-segments.mjs`),',
   '  `--on-error` paths, `--concurrency`',
-  '  other than its default, `--threads` other than the default (1) except in the jobs that name it, peak memory',
+  '  other than its default, `--threads` other than 0 except in the jobs that name it, peak memory',
   "  against input size (that is `bench/memory.mjs`'s section), other machines.",
   `  ${rounds} rounds per job is few: see the min–max spread before reading a difference.`,
   skipped.length ? `- **Skipped on this machine:** ${skipped.join(', ')}.` : '',

@@ -82,12 +82,12 @@ export function createProgram(setCode: (code: number) => void): Command {
     .option('-O, --output-option <key=value>', 'output format option, repeatable', parseKeyValue)
     .option(
       '--concurrency <n>',
-      'work in flight through the transforms: batches with --threads 0, chunks per converting thread (at least 2) otherwise (default: 4)',
+      'batches in flight through the transforms; with --threads 1 or more, chunks per converting thread, at least 2 (default: 4)',
       parsePositiveInt,
     )
     .option(
       '--threads <n>',
-      'threads converting chunks of input in parallel, the main thread and n-1 workers (like GOMAXPROCS); auto: one per core (the main thread alone for files under 32 MiB in all); 1: the main thread alone, converting chunks (the default; 0 with -o sqlite: or postgres://); 0: the in-process pipeline of streams',
+      'threads converting chunks of input in parallel, the main thread and n-1 workers (like GOMAXPROCS); auto: one per core (the main thread alone for files under 32 MiB in all); 1: the main thread alone, converting chunks; 0: the in-process pipeline of streams (default: 0)',
       parseThreads,
     )
     .option(

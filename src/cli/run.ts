@@ -110,10 +110,7 @@ export async function convert(
     const store = storeOutput === undefined ? undefined : parseStoreTarget(storeOutput);
     await checkInputs(inputs, output ?? (store?.kind === 'sqlite' ? store.path : undefined));
     if (showProgress) progress = new ProgressLine({ stream: stderr, tty: stderr.isTTY === true });
-    // By default the main thread converts alone, in chunks (ADR 0017), which is faster than
-    // the in-process pipeline; a store output takes objects, which only that pipeline gives.
-    const threadsFlag = flags.threads ?? (store === undefined ? 1 : 0);
-    const threads = resolveThreads(threadsFlag);
+    const threads = resolveThreads(flags.threads ?? 0);
     const workers = startsWorkers(threads, flags.isolate === true);
     if (workers && store !== undefined) {
       throw new SluiceError(
@@ -147,7 +144,7 @@ export async function convert(
       ...(output !== undefined ? { output } : {}),
       ...(flags.concurrency !== undefined ? { concurrency: flags.concurrency } : {}),
       // As given (`auto` too): the library decides what `auto` means for these inputs.
-      ...(threads > 0 ? { threads: threadsFlag } : {}),
+      ...(threads > 0 ? { threads: flags.threads } : {}),
       ...(flags.isolate ? { isolate: true } : {}),
       ...(flags.profile !== undefined ? { profile: flags.profile } : {}),
       ...(flags.stats ? { timings: true } : {}),
