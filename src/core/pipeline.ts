@@ -352,9 +352,10 @@ function roundTimings(t: StageTimings | undefined): void {
 
 /**
  * The threads that convert (0: the in-process pipeline) and whether the main thread is
- * one of them. One thread, or an input format that is not parallel-safe (noted in
- * `stats.threads`), runs in process. What worker threads cannot do is a usage error,
- * before anything is opened.
+ * one of them. An input format that is not parallel-safe runs in process whatever the
+ * count (noted in `stats.threads`); one thread is the main thread's own chunks where it
+ * can be ({@link oneLane}). What worker threads cannot do is a usage error, before
+ * anything is opened.
  */
 async function threadsFor(
   options: PipelineOptions,
@@ -382,19 +383,18 @@ async function threadsFor(
       stage: 'config',
     });
   }
-  if (!startsWorkers(threads, isolate)) {
-    if (threads === 0) return inProcess;
-    return oneLane(options, from, to, stats, threads, undefined);
-  }
+  if (threads === 0) return inProcess;
+  // Chunks each start a fresh tokenizer, in a worker or on the main thread alike.
   if (from.parallel === false) {
     stats.threads = {
       requested: threads,
       used: 1,
       workers: 0,
-      note: `format ${from.name} is not parallel-safe (parallel: false): converted on the main thread`,
+      note: `format ${from.name} is not parallel-safe (parallel: false): converted by the in-process pipeline`,
     };
     return inProcess;
   }
+  if (!startsWorkers(threads, isolate)) return oneLane(options, to, stats, threads, undefined);
   const usage = (why: string): never => {
     throw new SluiceError('SLUICE_E_USAGE', `threads: ${why}`, { stage: 'config' });
   };
@@ -421,7 +421,6 @@ async function threadsFor(
   ) {
     return oneLane(
       options,
-      from,
       to,
       stats,
       threads,
@@ -442,13 +441,12 @@ async function threadsFor(
  * engine the workers use (`runThreaded` with no worker, ADR 0017), which does less per
  * record than the in-process pipeline of streams: measured 0.84× its time for CSV to
  * NDJSON. What that engine cannot do, the in-process pipeline does, and the note says why:
- * objects for sinks instead of bytes, and an input format that is not parallel-safe (its
- * chunks each start a fresh tokenizer). Transforms of any kind and formats that are not
- * built in work there, as nothing crosses to another thread.
+ * objects for sinks instead of bytes (a format that is not parallel-safe is left to it
+ * before this is asked). Transforms of any kind and formats that are not built in work
+ * there, as nothing crosses to another thread.
  */
 function oneLane(
   options: PipelineOptions,
-  from: AnyFormat,
   to: AnyFormat | undefined,
   stats: RunStats,
   requested: number,
@@ -458,7 +456,6 @@ function oneLane(
   let why: string | undefined;
   if ((options.sinks ?? []).length > 0) why = 'sinks take objects';
   else if (!to) why = 'no output format (`to`)';
-  else if (from.parallel === false) why = `format ${from.name} is not parallel-safe (parallel: false)`;
   if (why !== undefined) {
     const inProcessNote = `${why}: converted by the in-process pipeline`;
     stats.threads = { ...base, note: note === undefined ? inProcessNote : `${note}; ${inProcessNote}` };
