@@ -24,7 +24,7 @@ import { resolveOptions } from './options.js';
 import type { AnyFormat, FormatRegistry } from './registry.js';
 import { autoGunzip, type Input, type InputSpec, toInput } from './sources.js';
 import { createStats, type RunStats, type StageTimings, updateRates } from './stats.js';
-import { DEFAULT_CHUNK_BYTES, runThreaded } from './threaded-pipeline.js';
+import { DEFAULT_CHUNK_BYTES, type Lanes, laneCount, runThreaded } from './threaded-pipeline.js';
 import { createTokenizerStream } from './tokenize-stream.js';
 import { type CanonicalCheck, canonicalCheck, verbatimApplies } from './verbatim.js';
 import { applyTransforms, countRejections, type HeaderState, writeBatch } from './write-batch.js';
@@ -181,7 +181,7 @@ async function run(options: PipelineOptions): Promise<RunStats> {
   const knownBytes = inputs.every((i) => i.size !== undefined)
     ? inputs.reduce((n, i) => n + i.size!, 0)
     : undefined;
-  const { threads, mainLane } = await threadsFor(options, from, to, stats, knownBytes);
+  const lanes = await threadsFor(options, from, to, stats, knownBytes);
   const verbatim =
     options.verbatim !== false &&
     verbatimApplies({
@@ -196,7 +196,7 @@ async function run(options: PipelineOptions): Promise<RunStats> {
   const transforms: TransformFn[] = [];
   // Workers load their transforms from modules; the main thread's lane and the
   // in-process pipeline run functions.
-  const workers = threads > (mainLane ? 1 : 0);
+  const workers = lanes.workers > 0;
   const laneTransforms: (TransformModule | TransformFn)[] = [];
   for (const t of options.transforms ?? []) {
     if (typeof t === 'function') transforms.push(t);
@@ -249,10 +249,9 @@ async function run(options: PipelineOptions): Promise<RunStats> {
       });
     }
 
-    if (threads > 0 && serializer && to) {
+    if (laneCount(lanes) > 0 && serializer && to) {
       await runThreaded({
-        threads,
-        mainLane,
+        ...lanes,
         inputs,
         paths: options.inputs.map((spec) => (typeof spec === 'string' && spec !== '-' ? spec : undefined)),
         from,
@@ -351,8 +350,8 @@ function roundTimings(t: StageTimings | undefined): void {
 }
 
 /**
- * The threads that convert (0: the in-process pipeline) and whether the main thread is
- * one of them. An input format that is not parallel-safe runs in process whatever the
+ * The threads that convert: how many workers, and whether the main thread converts
+ * (neither: the in-process pipeline). `stats.threads` reports the same count. An input format that is not parallel-safe runs in process whatever the
  * count (noted in `stats.threads`); one thread is the main thread's own chunks where it
  * can be ({@link oneLane}). What worker threads cannot do is a usage error, before
  * anything is opened.
@@ -364,8 +363,8 @@ async function threadsFor(
   stats: RunStats,
   /** The inputs' total size, when every one is a file of known size. */
   knownBytes: number | undefined,
-): Promise<{ threads: number; mainLane: boolean }> {
-  const inProcess = { threads: 0, mainLane: false };
+): Promise<Lanes> {
+  const inProcess: Lanes = { workers: 0, mainLane: false };
   const threads = resolveThreads(options.threads ?? 0);
   const isolate = options.isolate ?? false;
   if (!Number.isSafeInteger(threads) || threads < 0) {
@@ -427,13 +426,14 @@ async function threadsFor(
       `threads auto: ${knownBytes} bytes of input is less than the ${AUTO_WORKERS_FROM_BYTES} a worker thread pays off at: converted on the main thread`,
     );
   }
+  const lanes: Lanes = { workers: isolate ? threads : threads - 1, mainLane: !isolate };
   stats.threads = {
     requested: threads,
     used: threads,
-    workers: isolate ? threads : threads - 1,
+    workers: lanes.workers,
     chunkBytes: options.chunkBytes ?? DEFAULT_CHUNK_BYTES,
   };
-  return { threads, mainLane: !isolate };
+  return lanes;
 }
 
 /**
@@ -451,7 +451,7 @@ function oneLane(
   stats: RunStats,
   requested: number,
   note: string | undefined,
-): { threads: number; mainLane: boolean } {
+): Lanes {
   const base = { requested, used: 1, workers: 0 };
   let why: string | undefined;
   if ((options.sinks ?? []).length > 0) why = 'sinks take objects';
@@ -459,14 +459,14 @@ function oneLane(
   if (why !== undefined) {
     const inProcessNote = `${why}: converted by the in-process pipeline`;
     stats.threads = { ...base, note: note === undefined ? inProcessNote : `${note}; ${inProcessNote}` };
-    return { threads: 0, mainLane: false };
+    return { workers: 0, mainLane: false };
   }
   stats.threads = {
     ...base,
     chunkBytes: options.chunkBytes ?? DEFAULT_CHUNK_BYTES,
     ...(note === undefined ? {} : { note }),
   };
-  return { threads: 1, mainLane: true };
+  return { workers: 0, mainLane: true };
 }
 
 /**

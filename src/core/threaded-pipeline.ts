@@ -78,11 +78,19 @@ function settledWithin<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
 /** Text of replayed records an input may have before its first data record. */
 const MAX_REPLAY_CHARS = 16 * 1024 * 1024;
 
-export interface ThreadedRunOptions {
-  /** Threads that convert: with `mainLane`, the main thread and `threads - 1` workers. */
-  threads: number;
+/** The threads that convert a run: worker threads, and the main thread or not. */
+export interface Lanes {
+  workers: number;
   /** The main thread converts too (see local-lane.ts); false: it only reads and writes. */
   mainLane: boolean;
+}
+
+/** How many threads convert. */
+export function laneCount(lanes: Lanes): number {
+  return lanes.workers + (lanes.mainLane ? 1 : 0);
+}
+
+export interface ThreadedRunOptions extends Lanes {
   inputs: readonly Input[];
   /** For each input, its path when it was given as one (read directly when it is a regular file). */
   paths: readonly (string | undefined)[];
@@ -129,7 +137,8 @@ type Outcome =
   | { kind: 'local'; batch: Batch<unknown> };
 
 export async function runThreaded(o: ThreadedRunOptions): Promise<void> {
-  const workers = o.mainLane ? o.threads - 1 : o.threads;
+  const { workers } = o;
+  const lanes = laneCount(o);
   const modules = o.transforms.filter((t): t is TransformModule => typeof t !== 'function');
   // A function cannot be sent to a worker: pipeline() passes them only when there is none.
   if (workers > 0 && modules.length < o.transforms.length) {
@@ -146,7 +155,7 @@ export async function runThreaded(o: ThreadedRunOptions): Promise<void> {
   // writer waits for every worker to start, and writes in order behind the slowest
   // chunk, while the main thread's lane goes on converting (measured: 4 per lane keeps
   // both lanes of --threads 2 busy through a worker's start-up; 1 left the main idle).
-  const window = o.threads * depth * 4;
+  const window = lanes * depth * 4;
   const units = new Units(window, o.ordered, (e) => fail(e));
   // Assigned below: `fail` may run (an abort) before the pool exists.
   let pool: WorkerPool | undefined;
@@ -199,7 +208,7 @@ export async function runThreaded(o: ThreadedRunOptions): Promise<void> {
     return new Uint8Array(reused ?? new ArrayBuffer(Math.max(size, bufferSize)));
   };
   const recycle = (b: ArrayBuffer): void => {
-    if (b.byteLength >= bufferSize && spare.length < window + o.threads) spare.push(b);
+    if (b.byteLength >= bufferSize && spare.length < window + lanes) spare.push(b);
   };
   const maxRecordBytes = o.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
   let nextReplay = 0;
