@@ -147,13 +147,14 @@ export class FastJsonWriter {
     return `${out}]`;
   }
 
-  private object(token: object, home: KeyNode, depth: number): string | undefined {
+  /** `from`: the shapes before it were already tried on this token, and did not match. */
+  private object(token: object, home: KeyNode, depth: number, from = 0): string | undefined {
     const proto = Object.getPrototypeOf(token);
     if (proto !== Object.prototype && proto !== null) return undefined;
     const o = token as Record<string, unknown>;
     if (typeof o.toJSON === 'function') return undefined;
     const shapes = home.shapes;
-    for (let i = 0; i < shapes.length; i++) {
+    for (let i = from; i < shapes.length; i++) {
       const shape = shapes[i]!;
       const text = shape.write(o, depth);
       if (text === null) continue;
@@ -258,12 +259,11 @@ export class FastJsonWriter {
         if (d >= MAX_DEPTH) return undefined;
         // The trie's most used shape first, as object() would try it, without its dispatch.
         const first = inner.shapes[0];
-        const known =
+        const tried =
           first !== undefined &&
           Object.getPrototypeOf(e) === Object.prototype &&
-          typeof (e as { toJSON?: unknown }).toJSON !== 'function'
-            ? first.write(e as Record<string, unknown>, d + 1, i > 0)
-            : null;
+          typeof (e as { toJSON?: unknown }).toJSON !== 'function';
+        const known = tried ? first.write(e as Record<string, unknown>, d + 1, i > 0) : null;
         if (known !== null) {
           // Its text starts with the separator.
           if (known === undefined) return undefined;
@@ -271,7 +271,7 @@ export class FastJsonWriter {
           continue;
         }
         // Not that shape (or not checked); undefined from a shape is a value the fast path refuses.
-        text = this.object(e, inner, d + 1);
+        text = this.object(e, inner, d + 1, tried ? 1 : 0);
       } else {
         // A hole reads as undefined, which value() refuses: the general path names it.
         text = this.value(e, inner, d);
