@@ -233,6 +233,9 @@ export async function runThreaded(o: ThreadedRunOptions): Promise<void> {
     // held back until it is known whether another follows.
     const needsLast = st.tokenizer.flush !== undefined;
     let held: { job: Job; lastLine: number; inputBytes: number; settle: Deferred<Outcome> } | undefined;
+    // Where the flush goes when the held chunk had to go before the input ended (a quiet
+    // pipe): a job of no bytes after it, at its last line, flushes a fresh tokenizer.
+    let flushAt: { line: number; offset: number } | undefined;
 
     const dispatch = (job: Job, lastLine: number, inputBytes: number): Promise<Outcome> =>
       pool.run(job, lastLine).then((result) => ({ kind: 'job', result, inputBytes }) as const);
@@ -241,6 +244,12 @@ export async function runThreaded(o: ThreadedRunOptions): Promise<void> {
       const h = held;
       held = undefined;
       h.job.last = last;
+      const { bytes, startOffset } = h.job;
+      // The start of the chunk's last line, which a flush rejection names (the last
+      // record's start, for a format of one record per line).
+      flushAt = last
+        ? undefined
+        : { line: h.lastLine, offset: startOffset + bytes.lastIndexOf(0x0a, bytes.length - 2) + 1 };
       dispatch(h.job, h.lastLine, h.inputBytes).then(h.settle.resolve, h.settle.reject);
     };
     const addJob = async (
@@ -307,7 +316,10 @@ export async function runThreaded(o: ThreadedRunOptions): Promise<void> {
       for (const ev of chunker.end()) await handle(ev);
       if (failure !== undefined) return;
       if (held) sendHeld(true);
-      else if (!st.parallel && needsLast) {
+      else if (flushAt) {
+        await addJob(new Uint8Array(0), flushAt.line, flushAt.offset, 0, 0);
+        sendHeld(true);
+      } else if (!st.parallel && needsLast) {
         // The whole input was preamble: a worker replays it and flushes (its items need the workers' transforms).
         if (st.replayFull) throw replayTooLong(source);
         await addJob(new Uint8Array(0), st.last.line, st.last.offset, 0, 0);
@@ -376,8 +388,10 @@ export async function runThreaded(o: ThreadedRunOptions): Promise<void> {
           const next = it.next();
           let r = chunker.pending > 0 ? await settledWithin(next, heldSince + MAX_HOLD_MS - t0) : await next;
           if (r === undefined) {
-            // The input has gone quiet with whole records waiting: convert them now.
+            // The input has gone quiet with whole records waiting: convert them now, and
+            // send a chunk held for the tokenizer's flush (see `flushAt`).
             for (const ev of chunker.flush()) await handle(ev);
+            sendHeld(false);
             r = await next;
           }
           if (stages) stages.read = (stages.read ?? 0) + (performance.now() - t0);

@@ -15,8 +15,9 @@ import csv from '../../formats/csv/index.js';
 import { defineFormat } from '../../src/core/contracts.js';
 import { SluiceError } from '../../src/core/errors.js';
 import { AUTO_WORKERS_FROM_BYTES, pipeline } from '../../src/core/pipeline.js';
+import type { AnyFormat } from '../../src/core/registry.js';
 import { streamInput } from '../../src/core/sources.js';
-import { collector, convert, fixture, ledger, rejectionSet, requireBuild } from './helpers.js';
+import { collector, convert, fixture, ledger, rejectionSet, rejectionSink, requireBuild } from './helpers.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -173,12 +174,15 @@ describe('threads: a slow stream', () => {
    * chunk's worth had arrived would never write them, and the run would end with only
    * what the end of input let through.
    */
-  async function firstRecordsBeforeTheRest(threads: number): Promise<string> {
+  async function firstRecordsBeforeTheRest(
+    threads: number,
+    from: AnyFormat | 'csv' = 'csv',
+  ): Promise<[before: string, after: string]> {
     const input = new PassThrough();
     const out = collector();
     const run = pipeline({
       inputs: [streamInput(input, 'slow')],
-      from: 'csv',
+      from,
       to: 'ndjson',
       threads,
       output: out,
@@ -192,16 +196,79 @@ describe('threads: a slow stream', () => {
     const before = out.bytes().toString();
     input.end('c\n');
     await run;
-    expect(out.bytes().toString()).toBe(`${before}{"id":"3","name":"c"}\n`);
-    return before;
+    return [before, out.bytes().toString().slice(before.length)];
   }
+
+  /** CSV whose tokenizer has a `flush` (no built-in format has one). */
+  const csvWithFlush = (name: string, flush: (out: unknown[]) => void) =>
+    defineFormat({
+      ...csv,
+      name,
+      tokenizer: (options) => {
+        const inner = csv.tokenizer(options);
+        return { tokenize: (record, at, out) => inner.tokenize(record, at, out), flush };
+      },
+    });
 
   it.each([1, 2])(
     'threads %i: writes the records a quiet pipe has sent without waiting for a chunk to fill',
     async (threads) => {
-      expect(await firstRecordsBeforeTheRest(threads)).toBe('{"id":"1","name":"a"}\n{"id":"2","name":"b"}\n');
+      expect(await firstRecordsBeforeTheRest(threads)).toEqual([
+        '{"id":"1","name":"a"}\n{"id":"2","name":"b"}\n',
+        '{"id":"3","name":"c"}\n',
+      ]);
     },
   );
+
+  it('threads 1: a format whose tokenizer flushes writes them too, and its flush once at the end', async () => {
+    // A chunk waits to learn whether it is the input's last, whose tokenizer is flushed;
+    // on a quiet pipe it goes, and a job of its own flushes at the end.
+    const footed = csvWithFlush('footed', (out) => void out.push({ footer: 'end' }));
+    expect(await firstRecordsBeforeTheRest(1, footed)).toEqual([
+      '{"id":"1","name":"a"}\n{"id":"2","name":"b"}\n',
+      '{"id":"3","name":"c"}\n{"footer":"end"}\n',
+    ]);
+  });
+
+  it('threads 1: a flush that rejects names where the last record started, as at threads 0, quiet pipe or not', async () => {
+    const failing = csvWithFlush('failing-flush', () => {
+      throw new SluiceError('SLUICE_E_PARSE', 'no footer');
+    });
+    const text = 'id,name\n1,a\n2,b\n3,c\n';
+    const zero = await convert([Buffer.from(text)], { from: failing, to: 'ndjson' });
+    expect(zero.rejects).toMatchObject([
+      { code: 'SLUICE_E_PARSE', message: 'no footer', line: 4, offset: 16 },
+    ]);
+    const chunked = await convert([Buffer.from(text)], {
+      from: failing,
+      to: 'ndjson',
+      threads: 1,
+      chunkBytes: 5,
+    });
+    expect([chunked.out.toString(), chunked.rejects]).toEqual([zero.out.toString(), zero.rejects]);
+
+    // Every record sent, then quiet, then the end with no more bytes: the flush goes in
+    // a job of its own, after the chunk that held the last record.
+    const input = new PassThrough();
+    const out = collector();
+    const dead = rejectionSink();
+    const run = pipeline({
+      inputs: [streamInput(input, 'in0')],
+      from: failing,
+      to: 'ndjson',
+      threads: 1,
+      output: out,
+      onError: { deadLetter: dead },
+    });
+    input.write(text);
+    const deadline = Date.now() + 10_000;
+    while (!out.bytes().toString().includes('"id":"3"') && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    input.end();
+    await run;
+    expect([out.bytes().toString(), dead.all]).toEqual([zero.out.toString(), zero.rejects]);
+  });
 });
 
 describe('threads: what cannot run in workers', () => {

@@ -211,7 +211,9 @@ class Converter {
       if (result.failure) stop = true;
       lap('serialize');
     };
-    const end: Position = { source, line: 0, offset: 0 };
+    // Where the last record started, which a flush rejection names; a job of no bytes
+    // (only a flush) starts there.
+    const end: Position = { source, line: job.startLine, offset: job.startOffset };
     const decoded = async (records: RecordBatch | undefined): Promise<void> => {
       lap('frame');
       if (!records) return;
