@@ -246,6 +246,11 @@ describe('threads: a slow stream', () => {
       chunkBytes: 5,
     });
     expect([chunked.out.toString(), chunked.rejects]).toEqual([zero.out.toString(), zero.rejects]);
+    // An input of nothing but its header: the flush goes in a job of no bytes as well.
+    const headZero = await convert([Buffer.from('id,name\n')], { from: failing, to: 'ndjson' });
+    expect(headZero.rejects).toMatchObject([{ line: 1, offset: 0 }]);
+    const headOne = await convert([Buffer.from('id,name\n')], { from: failing, to: 'ndjson', threads: 1 });
+    expect(headOne.rejects).toEqual(headZero.rejects);
 
     // Every record sent, then quiet, then the end with no more bytes: the flush goes in
     // a job of its own, after the chunk that held the last record.
