@@ -4,7 +4,11 @@
 // the two peaks within 10% of each other (memory independent of input size) and, on one
 // thread, under 200 MB.
 //
-//   npm run build && node bench/memory.mjs [--rows 2000000,8000000] [--rounds R (2)] [--only id,...] [--keep]
+//   npm run build && node bench/memory.mjs [--rows 2000000,8000000] [--rounds R (2)] [--only id,...] [--long K] [--keep]
+//
+// --long K adds a third reading, reported beside the bar and not part of it: the large corpus
+// given K times as inputs (K × its rows, no new file), so a peak that only moves late in a
+// long run shows. The output is checked as K copies of the large run's.
 //
 // The 8M corpus (~600 MB of CSV, ~2.4 GB with the other files) is generated once into
 // bench/corpus/rows-8000000/; the 2M one is bench/corpus/ when that holds 2M rows (as after
@@ -12,7 +16,7 @@
 // are deleted once checked (--keep keeps them). The report replaces the section between
 // `<!-- memory:begin -->` and `<!-- memory:end -->` in bench/RESULTS.md, which run.mjs keeps.
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,12 +44,19 @@ const sizes = (flag('--rows') ?? '2000000,8000000').split(',').map(Number);
 const rounds = Number(flag('--rounds') ?? 2);
 const only = flag('--only')?.split(',');
 const keep = argv.includes('--keep');
+const long = Number(flag('--long') ?? 0);
 if (sizes.length !== 2 || !sizes.every((n) => Number.isInteger(n) && n > 0) || sizes[0] >= sizes[1]) {
-  console.error('usage: node bench/memory.mjs [--rows SMALL,LARGE] [--rounds R] [--only id,...] [--keep]');
+  console.error(
+    'usage: node bench/memory.mjs [--rows SMALL,LARGE] [--rounds R] [--only id,...] [--long K] [--keep]',
+  );
   process.exit(64);
 }
 if (!Number.isInteger(rounds) || rounds < 1) {
   console.error('bench/memory: --rounds must be an integer >= 1');
+  process.exit(64);
+}
+if (!Number.isInteger(long) || long < 0 || long === 1) {
+  console.error('bench/memory: --long must be an integer >= 2 (or 0 for none)');
   process.exit(64);
 }
 if (!existsSync(join(DIST, 'src/cli/main.js'))) {
@@ -60,11 +71,19 @@ if (spawnSync(GNU_TIME, ['-f', '%M', 'true']).status !== 0) {
 // ---------------------------------------------------------------- corpora and jobs
 const corpora = sizes.map((rows) => {
   const dir = current(rows, CORPUS_DIR) ? CORPUS_DIR : join(CORPUS_DIR, `rows-${rows}`);
-  return { rows, dir, manifest: ensureCorpus(rows, { dir }) };
+  return { rows, dir, manifest: ensureCorpus(rows, { dir }), copies: 1 };
 });
+if (long > 0) corpora.push({ ...corpora[1], rows: corpora[1].rows * long, copies: long });
 const sluice = (...args) => ['node', rel(join(SNAPSHOT, 'src/cli/main.js')), ...args];
 const allJobs = [
   { id: 'sluice csv', threads: 0, args: ['-f', 'csv', '-t', 'ndjson'], expect: 'usersNdjson' },
+  // The main thread converting chunks alone (ADR 0017): its peak steps up earlier in a run.
+  {
+    id: 'sluice csv --threads 1',
+    threads: 1,
+    args: ['-f', 'csv', '-t', 'ndjson', '--threads', '1'],
+    expect: 'usersNdjson',
+  },
   {
     id: 'sluice csv reshape',
     threads: 0,
@@ -91,7 +110,8 @@ cpSync(DIST, SNAPSHOT, { recursive: true });
 async function runOnce(job, corpus) {
   const name = `${job.id.replace(/[^a-z0-9.]+/gi, '-')}-${corpus.rows}`;
   const out = join(OUT, `${name}.out`);
-  const argv = sluice(...job.args, rel(join(corpus.dir, 'users.csv')));
+  const input = rel(join(corpus.dir, 'users.csv'));
+  const argv = sluice(...job.args, ...Array(corpus.copies).fill(input));
   // Untimed: read the input once into the page cache.
   spawnSync('cat', [join(corpus.dir, 'users.csv')], { stdio: 'ignore' });
   const run = await timedRun(`${job.id} (${corpus.rows} rows)`, argv, {
@@ -100,9 +120,28 @@ async function runOnce(job, corpus) {
     err: join(OUT, `${name}.stderr`),
     stats: join(OUT, 'time.txt'),
   });
-  const ok = (await sha256(out)) === corpus.manifest.expected[job.expect].sha256;
+  const expected = corpus.manifest.expected[job.expect].sha256;
+  const ok = (await copiesOf(out, corpus.copies)) === expected;
   if (!keep) rmSync(out, { force: true });
   return { ...run, ok, command: `${argv.join(' ')} > ${rel(out)}` };
+}
+
+/**
+ * The SHA-256 of `out` when it is `copies` equal copies of one output (each input's header
+ * is its own, so K inputs give K copies of one input's output), else undefined.
+ */
+async function copiesOf(out, copies) {
+  if (copies === 1) return sha256(out);
+  const size = statSync(out).size;
+  if (size % copies !== 0) return undefined;
+  const part = size / copies;
+  let first;
+  for (let i = 0; i < copies; i++) {
+    const h = await sha256(out, { start: i * part, end: (i + 1) * part - 1 });
+    if (first !== undefined && h !== first) return undefined;
+    first = h;
+  }
+  return first;
 }
 
 // ---------------------------------------------------------------- run
@@ -135,29 +174,39 @@ const LIMIT_BYTES = 200e6;
 const mib = (x) => x.toFixed(0);
 const rowsText = (n) => (n >= 1e6 ? `${n / 1e6}M` : n >= 1e3 ? `${n / 1e3}k` : String(n));
 const [small, large] = sizes;
+const longRows = long > 0 ? large * long : undefined;
 const lines = jobs.map((j) => {
   // The peak of each size over the rounds, and the ratio of the peaks.
   const peak = j.runs.map((runs) => Math.max(...runs.map((r) => r.rssMiB)));
   const ratio = peak[1] / peak[0];
-  const under = Math.max(...peak) * 2 ** 20 < LIMIT_BYTES;
+  const under = Math.max(peak[0], peak[1]) * 2 ** 20 < LIMIT_BYTES;
   const wrong = j.runs.flat().some((r) => !r.ok);
   const bars = [
     ratio <= 1.1
       ? `${rowsText(large)}/${rowsText(small)} within 10%`
       : `**${rowsText(large)}/${rowsText(small)} over 10%**`,
-    j.threads > 0 ? '(200 MB bar is for one thread)' : under ? 'under 200 MB' : '**over 200 MB**',
+    j.threads > 1 ? '(200 MB bar is for one thread)' : under ? 'under 200 MB' : '**over 200 MB**',
   ];
   const cpu = j.runs.map((runs) => runs.reduce((a, r) => a + r.cpu, 0) / runs.length);
-  return `| ${j.id} | ${mib(peak[0])} | ${mib(peak[1])} | ${ratio.toFixed(3)} | ${cpu.map((c) => c.toFixed(1)).join(' / ')} | ${wrong ? '**FAILED**' : 'ok'} | ${bars.join(', ')} |`;
+  const longCells = longRows ? ` ${mib(peak[2])} | ${(peak[2] / peak[1]).toFixed(3)} |` : '';
+  return `| ${j.id} | ${mib(peak[0])} | ${mib(peak[1])} | ${ratio.toFixed(3)} |${longCells} ${cpu.map((c) => c.toFixed(1)).join(' / ')} | ${wrong ? '**FAILED**' : 'ok'} | ${bars.join(', ')} |`;
 });
+const longHead = longRows
+  ? ` peak RSS ${rowsText(longRows)} MiB | ${rowsText(longRows)}/${rowsText(large)} |`
+  : '';
+const longRule = longRows ? ' ---: | ---: |' : '';
+const cpuHead = [small, large, ...(longRows ? [longRows] : [])].map(rowsText).join(' / ');
+const longText = longRows
+  ? ` The ${rowsText(longRows)} column is the ${rowsText(large)} file given ${long} times as inputs (\`--long ${long}\`): not part of the bar, it shows whether a peak still moves late in a long run.`
+  : '';
 const report = `<!-- memory:begin -->
 ## Peak memory against input size
 
-Made by \`node bench/memory.mjs\` on ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, load average ${os.loadavg()[0].toFixed(1)} at the end, ${rounds} round${rounds === 1 ? '' : 's'}.
-Each job converts \`users.csv\` of ${small.toLocaleString('en-US')} and of ${large.toLocaleString('en-US')} rows (same generator, same seed) to a file; peak RSS is GNU time's maximum resident set size of the whole process (worker threads included), the highest over the rounds. Bar: the ${rowsText(large)} peak within 10% of the ${rowsText(small)} one, and under 200 MB (10^6 bytes) on one thread.
+Made by \`node bench/memory.mjs${long ? ` --long ${long}` : ''}\` on ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, load average ${os.loadavg()[0].toFixed(1)} at the end, ${rounds} round${rounds === 1 ? '' : 's'}.
+Each job converts \`users.csv\` of ${small.toLocaleString('en-US')} and of ${large.toLocaleString('en-US')} rows (same generator, same seed) to a file; peak RSS is GNU time's maximum resident set size of the whole process (worker threads included), the highest over the rounds. Bar: the ${rowsText(large)} peak within 10% of the ${rowsText(small)} one, and under 200 MB (10^6 bytes) on one thread.${longText}
 
-| job | peak RSS ${rowsText(small)} MiB | peak RSS ${rowsText(large)} MiB | ${rowsText(large)}/${rowsText(small)} | CPU s ${rowsText(small)} / ${rowsText(large)} | output | bars |
-| --- | ---: | ---: | ---: | ---: | --- | --- |
+| job | peak RSS ${rowsText(small)} MiB | peak RSS ${rowsText(large)} MiB | ${rowsText(large)}/${rowsText(small)} |${longHead} CPU s ${cpuHead} | output | bars |
+| --- | ---: | ---: | ---: |${longRule} ---: | --- | --- |
 ${lines.join('\n')}
 
 \`\`\`sh

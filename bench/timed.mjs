@@ -44,8 +44,9 @@ export function timedRun(name, argv, { cwd, out, err, stats }) {
   });
 }
 
-export async function sha256(path) {
+/** The SHA-256 of a file, or of the byte range `{ start, end }` (inclusive) of it. */
+export async function sha256(path, range = {}) {
   const h = createHash('sha256');
-  for await (const chunk of createReadStream(path)) h.update(chunk);
+  for await (const chunk of createReadStream(path, range)) h.update(chunk);
   return h.digest('hex');
 }
