@@ -351,10 +351,11 @@ function roundTimings(t: StageTimings | undefined): void {
 
 /**
  * The threads that convert: how many workers, and whether the main thread converts
- * (neither: the in-process pipeline). `stats.threads` reports the same count. An input format that is not parallel-safe runs in process whatever the
- * count (noted in `stats.threads`); one thread is the main thread's own chunks where it
- * can be ({@link oneLane}). What worker threads cannot do is a usage error, before
- * anything is opened.
+ * (neither: the in-process pipeline); `stats.threads` reports the same count. An input
+ * format that is not parallel-safe runs in process whatever the count (noted in
+ * `stats.threads`); one thread is the main thread's own chunks where it can be
+ * ({@link oneLane}). What worker threads cannot do is a usage error, before anything is
+ * opened.
  */
 async function threadsFor(
   options: PipelineOptions,
