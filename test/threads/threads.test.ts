@@ -270,6 +270,8 @@ describe('threads: a slow stream', () => {
     while (!out.bytes().toString().includes('"id":"3"') && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 10));
     }
+    // Written before the end: the path under test, not the held chunk flushed at the end.
+    expect(out.bytes().toString()).toContain('"id":"3"');
     input.end();
     await run;
     expect([out.bytes().toString(), dead.all]).toEqual([zero.out.toString(), zero.rejects]);
