@@ -233,8 +233,8 @@ export async function runThreaded(o: ThreadedRunOptions): Promise<void> {
     // held back until it is known whether another follows.
     const needsLast = st.tokenizer.flush !== undefined;
     let held: { job: Job; lastLine: number; inputBytes: number; settle: Deferred<Outcome> } | undefined;
-    // Where the flush goes when the held chunk had to go before the input ended (a quiet
-    // pipe): a job of no bytes after it, at its last line, flushes a fresh tokenizer.
+    // Set when a quiet pipe made the held chunk go before the input ended: if no chunk
+    // follows it, a job of no bytes there, at its last line, flushes a fresh tokenizer.
     let flushAt: { line: number; offset: number } | undefined;
 
     const dispatch = (job: Job, lastLine: number, inputBytes: number): Promise<Outcome> =>
@@ -244,12 +244,6 @@ export async function runThreaded(o: ThreadedRunOptions): Promise<void> {
       const h = held;
       held = undefined;
       h.job.last = last;
-      const { bytes, startOffset } = h.job;
-      // The start of the chunk's last line, which a flush rejection names (the last
-      // record's start, for a format of one record per line).
-      flushAt = last
-        ? undefined
-        : { line: h.lastLine, offset: startOffset + bytes.lastIndexOf(0x0a, bytes.length - 2) + 1 };
       dispatch(h.job, h.lastLine, h.inputBytes).then(h.settle.resolve, h.settle.reject);
     };
     const addJob = async (
@@ -391,7 +385,16 @@ export async function runThreaded(o: ThreadedRunOptions): Promise<void> {
             // The input has gone quiet with whole records waiting: convert them now, and
             // send a chunk held for the tokenizer's flush (see `flushAt`).
             for (const ev of chunker.flush()) await handle(ev);
-            sendHeld(false);
+            if (held) {
+              const { bytes, startOffset } = held.job;
+              // The start of the chunk's last line, which a flush rejection names (the
+              // last record's start, for a format of one record per line).
+              flushAt = {
+                line: held.lastLine,
+                offset: startOffset + bytes.lastIndexOf(0x0a, bytes.length - 2) + 1,
+              };
+              sendHeld(false);
+            }
             r = await next;
           }
           if (stages) stages.read = (stages.read ?? 0) + (performance.now() - t0);
