@@ -168,6 +168,14 @@ describe('threads: 1, the main thread converting chunks alone', () => {
 });
 
 describe('threads: a slow stream', () => {
+  /** Waits until `out` holds `text`, for up to 10 s; the caller's assertions tell what came. */
+  async function written(out: { bytes(): Buffer }, text: string): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    while (!out.bytes().toString().includes(text) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
   /**
    * Converts an input whose producer writes two records, then waits until they have come
    * out (up to 10 s) before writing the rest: an engine that held records until a
@@ -189,10 +197,7 @@ describe('threads: a slow stream', () => {
     });
     input.write('id,name\n1,a\n2,');
     input.write('b\n3,');
-    const deadline = Date.now() + 10_000;
-    while (!out.bytes().toString().includes('"id":"2"') && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    await written(out, '"id":"2"');
     const before = out.bytes().toString();
     input.end('c\n');
     await run;
@@ -266,10 +271,7 @@ describe('threads: a slow stream', () => {
       onError: { deadLetter: dead },
     });
     input.write(text);
-    const deadline = Date.now() + 10_000;
-    while (!out.bytes().toString().includes('"id":"3"') && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    await written(out, '"id":"3"');
     // Written before the end: the path under test, not the held chunk flushed at the end.
     expect(out.bytes().toString()).toContain('"id":"3"');
     input.end();
